@@ -1,0 +1,103 @@
+"""FastAPI application factory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from greenline import __version__
+from greenline.apikeys.api import router as apikeys_router
+from greenline.auth.api import router as auth_router
+from greenline.config import Settings, get_settings
+from greenline.core.errors import install_error_handlers
+from greenline.core.logging import configure_logging
+from greenline.core.middleware import RequestContextMiddleware
+from greenline.core.runtime import Runtime
+from greenline.health.api import router as health_router
+from greenline.tenants.api import router as tenants_router
+from greenline.usage import service as usage
+from greenline.usage.api import router as usage_router
+from greenline.users.api import router as users_router
+from greenline.wiring import make_runtime
+
+PUSH_INTERVAL_SECONDS = 2.0
+log = structlog.get_logger(__name__)
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for router in (auth_router, users_router, tenants_router, apikeys_router, usage_router):
+        api.include_router(router)
+    return api
+
+
+def _start_meter_pusher(runtime: Runtime) -> threading.Event:
+    """Move buffered usage counts to the shared store every few seconds."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(PUSH_INTERVAL_SECONDS):
+            try:
+                runtime.meter.push()
+            except Exception:  # noqa: BLE001 - a Redis hiccup must not kill the pusher; counts stay buffered
+                log.warning("usage.push_failed")
+
+    threading.Thread(target=loop, name="greenline-usage-push", daemon=True).start()
+    return stop
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = runtime or make_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.runner.start()
+        stop_pusher = _start_meter_pusher(runtime)
+        try:
+            yield
+        finally:
+            stop_pusher.set()
+            runtime.meter.push()
+            if not settings.scale_mode:
+                with runtime.task_session() as session:
+                    usage.flush_pending(session, runtime.counters)
+            runtime.runner.stop()
+
+    app = FastAPI(
+        title="Greenline API",
+        version=__version__,
+        description="Multi-tenant WhatsApp marketing and CRM platform.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router())
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics. Public (scrape it from inside the network)."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(
+        RequestContextMiddleware,
+        on_tenant_request=lambda tenant_id: usage.record(runtime.meter, tenant_id, "api_calls"),
+    )
+    return app

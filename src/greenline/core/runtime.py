@@ -1,0 +1,87 @@
+"""The process-wide runtime: settings, database, counters, job runner and secret box."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from greenline.config import Settings
+from greenline.core.counters import (
+    Counters,
+    MemoryCounters,
+    PendingMeter,
+    RedisCounters,
+)
+from greenline.core.crypto import SecretBox
+from greenline.core.db import Database
+from greenline.core.jobs import Runner, attach_runner
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    counters: Counters
+    runner: Runner
+    secrets: SecretBox
+    meter: PendingMeter
+
+    def session(self, tenant_id: int | None = None) -> Session:
+        session = self.db.session(tenant_id)
+        attach_runner(session, self.runner)
+        return session
+
+    @contextmanager
+    def task_session(self, tenant_id: int | None = None) -> Iterator[Session]:
+        """One unit of work for a job: commit on success, roll back on error, jobs after commit."""
+        session = self.session(tenant_id)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.db.dispose()
+
+
+def make_counters(settings: Settings) -> Counters:
+    return RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
+
+
+USAGE_BUCKET = "usage:pending"
+
+
+def build_runtime(
+    settings: Settings, runner: Runner, counters: Counters | None = None, db: Database | None = None
+) -> Runtime:
+    counters = counters or make_counters(settings)
+    return Runtime(
+        settings=settings,
+        db=db or Database(settings),
+        counters=counters,
+        runner=runner,
+        secrets=SecretBox(settings),
+        meter=PendingMeter(counters, USAGE_BUCKET),
+    )
+
+
+_current: Runtime | None = None
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def get_runtime() -> Runtime:
+    if _current is None:
+        raise RuntimeError("Greenline runtime is not initialised")
+    return _current

@@ -1,0 +1,51 @@
+"""The demo tenant that `make run` seeds, so a first run shows the product in use."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from greenline.core.db import unscoped
+from greenline.core.permissions import TenantRole
+from greenline.core.runtime import Runtime
+from greenline.core.security import hash_password
+from greenline.models import Tenant, TenantUser, User
+from greenline.tenants.service import slugify
+
+
+def ensure_superadmin(session: Session, email: str, password: str) -> User:
+    """Create the platform superadmin, or make an existing account one (password unchanged)."""
+    email = email.lower()
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, full_name="Greenline Admin", password_hash=hash_password(password), is_superadmin=True)
+        session.add(user)
+    else:
+        user.is_superadmin = True
+    session.flush()
+    return user
+
+
+def ensure_tenant(session: Session, name: str, admin: User, *, plan: str = "growth") -> Tenant:
+    slug = slugify(name)
+    with unscoped(session):
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            tenant = Tenant(name=name, slug=slug, plan=plan, settings={"default_country": "US", "timezone": "UTC"})
+            session.add(tenant)
+            session.flush()
+        member = session.scalar(
+            select(TenantUser).where(TenantUser.tenant_id == tenant.id, TenantUser.user_id == admin.id)
+        )
+        if member is None:
+            session.add(TenantUser(tenant_id=tenant.id, user_id=admin.id, role=TenantRole.admin))
+            session.flush()
+    return tenant
+
+
+def seed_demo(runtime: Runtime) -> Tenant:
+    """Idempotent: running twice keeps existing data."""
+    settings = runtime.settings
+    with runtime.task_session() as session:
+        admin = ensure_superadmin(session, settings.admin_email, settings.admin_password)
+        return ensure_tenant(session, settings.demo_tenant_name, admin)
