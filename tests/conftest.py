@@ -52,6 +52,9 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "log_json": True,
         "log_level": "WARNING",
         "redis_url": None,
+        # Cheap hashing keeps the suite fast; production cost is the default.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
     }
     values.update(overrides)
     return Settings.model_validate(values)

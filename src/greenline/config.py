@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Empty: derived from secret_key (development only).
     encryption_keys: list[str] = Field(default_factory=list)
 
+    # argon2id cost; the defaults follow argon2-cffi's RFC 9106 low-memory profile.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     login_max_failures_per_account: int = 5

@@ -33,6 +33,13 @@ def list_api_keys(session: SessionDep, principal: PrincipalDep, tenant_id: Tenan
     return service.list_api_keys(session)
 
 
+@router.get("/{key_id}", response_model=ApiKeyOut, responses=responses(401, 403, 404))
+def get_api_key(session: SessionDep, principal: PrincipalDep, tenant_id: TenantIdPath, key_id: IdPath) -> ApiKey:
+    """One API key of the tenant (never its secret)."""
+    principal_in_tenant(session, principal, tenant_id, Permission.api_keys_manage)
+    return service.get_api_key(session, key_id)
+
+
 @router.delete("/{key_id}", status_code=204, responses=responses(401, 403, 404))
 def revoke_api_key(session: SessionDep, principal: PrincipalDep, tenant_id: TenantIdPath, key_id: IdPath) -> None:
     """Revoke an API key: it answers 401 from now on."""

@@ -49,10 +49,15 @@ def list_api_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
-def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+def get_api_key(session: Session, key_id: int) -> ApiKey:
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound("API key not found")
+    return key
+
+
+def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+    key = get_api_key(session, key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key

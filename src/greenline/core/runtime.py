@@ -18,6 +18,7 @@ from greenline.core.counters import (
 from greenline.core.crypto import SecretBox
 from greenline.core.db import Database
 from greenline.core.jobs import Runner, attach_runner
+from greenline.core.security import configure_password_hashing
 
 
 @dataclass
@@ -63,6 +64,7 @@ def build_runtime(
     settings: Settings, runner: Runner, counters: Counters | None = None, db: Database | None = None
 ) -> Runtime:
     counters = counters or make_counters(settings)
+    configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     return Runtime(
         settings=settings,
         db=db or Database(settings),

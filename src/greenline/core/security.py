@@ -19,6 +19,15 @@ from greenline.core.db import utcnow
 _hasher = PasswordHasher()
 # Verifying against this keeps timing equal when the account does not exist.
 _DUMMY_HASH = _hasher.hash("greenline-timing-equaliser")
+
+
+def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
+    """Set argon2 cost for new hashes; existing hashes verify with the cost they carry."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1 if memory_kib < 8192 else 4)
+    _DUMMY_HASH = _hasher.hash("greenline-timing-equaliser")
+
+
 ALGORITHM = "HS256"
 
 

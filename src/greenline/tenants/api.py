@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from greenline.auth.dependencies import PrincipalDep, SuperAdmin, principal_in_tenant
 from greenline.core.deps import SessionDep
-from greenline.core.errors import NotFound, responses
+from greenline.core.errors import Forbidden, NotFound, responses
 from greenline.core.permissions import Permission
 from greenline.core.types import IdPath, TenantIdPath
 from greenline.models import Tenant, TenantUser, User
@@ -67,8 +67,11 @@ def update_tenant(session: SessionDep, principal: PrincipalDep, tenant_id: Tenan
 
 
 @router.delete("/{tenant_id}", status_code=204, responses=responses(401, 403, 404))
-def delete_tenant(session: SessionDep, _: SuperAdmin, tenant_id: TenantIdPath) -> None:
+def delete_tenant(session: SessionDep, principal: PrincipalDep, tenant_id: TenantIdPath) -> None:
     """Delete a tenant and everything it owns (platform superadmin)."""
+    principal_in_tenant(session, principal, tenant_id, Permission.tenant_write)
+    if not principal.is_superadmin:
+        raise Forbidden("only the platform superadmin deletes tenants")
     service.delete_tenant(session, _tenant(session, tenant_id))
 
 
@@ -89,6 +92,15 @@ def list_tenant_users(session: SessionDep, principal: PrincipalDep, tenant_id: T
     """Members of the tenant with their roles."""
     principal_in_tenant(session, principal, tenant_id, Permission.users_read)
     return [_member_out(user, member) for user, member in service.list_tenant_users(session, tenant_id)]
+
+
+@router.get("/{tenant_id}/users/{user_id}", response_model=TenantUserOut, responses=responses(401, 403, 404))
+def get_tenant_user(
+    session: SessionDep, principal: PrincipalDep, tenant_id: TenantIdPath, user_id: IdPath
+) -> TenantUserOut:
+    """One member of the tenant with their role."""
+    principal_in_tenant(session, principal, tenant_id, Permission.users_read)
+    return _member_out(*service.get_tenant_user(session, tenant_id, user_id))
 
 
 @router.delete("/{tenant_id}/users/{user_id}", status_code=204, responses=responses(401, 403, 404, 409))

@@ -156,6 +156,18 @@ def list_tenant_users(session: Session, tenant_id: int) -> list[tuple[User, Tena
     return [(user, member) for user, member in rows]
 
 
+def get_tenant_user(session: Session, tenant_id: int, user_id: int) -> tuple[User, TenantUser]:
+    row = session.execute(
+        select(User, TenantUser)
+        .join(TenantUser, TenantUser.user_id == User.id)
+        .where(TenantUser.tenant_id == tenant_id, User.id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("user is not a member of this tenant")
+    user, member = row
+    return user, member
+
+
 def remove_tenant_user(session: Session, tenant_id: int, user_id: int) -> None:
     admins = session.scalars(
         select(TenantUser.user_id).where(TenantUser.tenant_id == tenant_id, TenantUser.role == TenantRole.admin)

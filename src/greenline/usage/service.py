@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from greenline.core.counters import Counters, PendingMeter
 from greenline.core.db import unscoped, utcnow
 from greenline.core.runtime import USAGE_BUCKET
-from greenline.models import UsageRecord
+from greenline.models import Tenant, UsageRecord
 from greenline.usage.schemas import UsageDay, UsageStats
 
 METRICS = ("api_calls", "messages_sent")
@@ -41,6 +41,12 @@ def flush_pending(session: Session, counters: Counters) -> int:
             continue
         day, tenant, metric = parsed
         rows.setdefault((tenant, day), dict.fromkeys(METRICS, 0))[metric] += amount
+    if not rows:
+        return 0
+    with unscoped(session):
+        # Counts of tenants deleted since they were recorded have nowhere to go.
+        live = set(session.scalars(select(Tenant.id).where(Tenant.id.in_({tenant for tenant, _ in rows}))))
+    rows = {key: counts for key, counts in rows.items() if key[0] in live}
     if not rows:
         return 0
     values = [

@@ -38,6 +38,12 @@ def list_users(
     return service.list_users(session, offset=offset, limit=limit)
 
 
+@router.get("/{user_id}", response_model=UserOut, responses=responses(401, 403, 404))
+def get_user(session: SessionDep, _: CanReadUsers, user_id: IdPath) -> UserOut:
+    """One member of the acting tenant."""
+    return service.get_user(session, user_id)
+
+
 @router.put("/{user_id}", response_model=UserOut, responses=responses(401, 403, 404, 409, 422))
 def update_user(session: SessionDep, principal: CanWriteUsers, user_id: IdPath, body: UserUpdate) -> UserOut:
     """Update a member's profile, password, active flag or role in the acting tenant."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from greenline.core.db import unscoped
 from greenline.core.errors import Conflict, Forbidden, NotFound
 from greenline.core.permissions import TenantRole
 from greenline.core.principal import Principal
@@ -55,6 +56,16 @@ def list_users(session: Session, *, offset: int, limit: int) -> list[UserOut]:
     return [_out(user, role) for user, role in rows]
 
 
+def get_user(session: Session, user_id: int) -> UserOut:
+    row = session.execute(
+        select(User, TenantUser.role).join(TenantUser, TenantUser.user_id == User.id).where(User.id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("user not found")
+    user, role = row
+    return _out(user, role)
+
+
 def update_user(session: Session, principal: Principal, user_id: int, data: UserUpdate) -> UserOut:
     """Update a member of the acting tenant; other tenants' users are not found."""
     row = session.execute(
@@ -65,10 +76,11 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
     user, member = row
     changes = data.model_dump(exclude_unset=True)
     # Accounts shared with other tenants or the platform admin are edited only by themselves.
-    shared = (
-        user.is_superadmin
-        or (session.scalar(select(func.count()).select_from(TenantUser).where(TenantUser.user_id == user.id)) or 0) > 1
-    )
+    with unscoped(session):
+        tenants_of_user = session.scalar(
+            select(func.count()).select_from(TenantUser).where(TenantUser.user_id == user.id)
+        )
+    shared = user.is_superadmin or (tenants_of_user or 0) > 1
     if (
         shared
         and user.id != principal.user_id
