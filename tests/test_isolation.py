@@ -60,7 +60,8 @@ def test_other_tenant_cannot_touch(
         else:
             assert response.status_code in (403, 404), response.text
     elif verb == "update":
-        assert created.item_url is not None and created.update_body is not None
+        assert created.item_url is not None
+        assert created.update_body is not None
         response = client.request(created.update_method, created.item_url, json=created.update_body, headers=b.headers)
         assert response.status_code in (403, 404), response.text
         if outsider == "admin":

@@ -18,7 +18,7 @@ from greenline.auth.api import router as auth_router
 from greenline.config import Settings, get_settings
 from greenline.core.errors import install_error_handlers
 from greenline.core.logging import configure_logging
-from greenline.core.middleware import RequestContextMiddleware
+from greenline.core.middleware import RejectNulMiddleware, RequestContextMiddleware
 from greenline.core.runtime import Runtime
 from greenline.health.api import router as health_router
 from greenline.tenants.api import router as tenants_router
@@ -31,11 +31,7 @@ PUSH_INTERVAL_SECONDS = 2.0
 log = structlog.get_logger(__name__)
 
 
-def api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
-    for router in (auth_router, users_router, tenants_router, apikeys_router, usage_router):
-        api.include_router(router)
-    return api
+API_ROUTERS: tuple[APIRouter, ...] = (auth_router, users_router, tenants_router, apikeys_router, usage_router)
 
 
 def _start_meter_pusher(runtime: Runtime) -> threading.Event:
@@ -81,7 +77,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(api_router())
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api/v1")
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -96,6 +93,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
         on_tenant_request=lambda tenant_id: usage.record(runtime.meter, tenant_id, "api_calls"),

@@ -135,3 +135,7 @@ def _require_redis() -> None:
     if not get_settings().redis_url:
         console.print("[red]GREENLINE_REDIS_URL is not set: the worker and beat are for scale mode[/red]")
         raise typer.Exit(2)
+
+
+if __name__ == "__main__":
+    app()

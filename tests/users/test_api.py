@@ -16,7 +16,8 @@ def test_admin_creates_lists_and_updates_users(client: TestClient, factory: Fact
     assert created.status_code == 201, created.text
     user = created.json()
     assert user["role"] == "marketer"
-    assert "password" not in user and "password_hash" not in user
+    assert "password" not in user
+    assert "password_hash" not in user
 
     listed = client.get("/api/v1/users/", headers=admin.headers).json()
     assert {u["email"] for u in listed} == {admin.email, "maria@shop.test"}

@@ -179,7 +179,9 @@ def _apply_rls_settings(session: Session, conn: Connection) -> None:
 
 
 def _refresh_rls(session: Session) -> None:
-    if session.in_transaction() and session.info.get("postgres"):
+    transaction = session.get_transaction()
+    # A transaction that failed is about to roll back; touching it would mask the original error.
+    if transaction is not None and transaction.is_active and session.info.get("postgres"):
         _apply_rls_settings(session, session.connection())
 
 

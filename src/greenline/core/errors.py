@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -154,6 +155,22 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "error")
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, str(exc.detail), None, headers)
+
+    @app.exception_handler(StatementError)
+    async def _statement_error(request: Request, exc: StatementError) -> JSONResponse:
+        # A value the database cannot store (a NUL byte in text, an out-of-range number) is bad input.
+        if isinstance(exc, DataError) or isinstance(exc.orig, ValueError):
+            log.info("request.data_error", error=str(exc.orig)[:200])
+            reason = str(exc.orig).split("\n")[0][:200]
+            return error_response(422, "invalid_value", f"a value could not be stored: {reason}")
+        log.exception("request.unhandled_error", error=type(exc).__name__)
+        return error_response(500, "internal_error", "Internal server error")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Normally caught by services; this covers races between two requests.
+        log.info("request.integrity_error", error=str(exc.orig)[:200])
+        return error_response(409, "conflict", "the change conflicts with existing data")
 
     @app.exception_handler(Exception)
     async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
