@@ -74,15 +74,22 @@ def reset_schema(url: str) -> None:
     engine.dispose()
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL test database if it does not exist (lets parallel runs use their own)."""
+    base, name = url.rsplit("/", 1)
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = database_url(tmp_path_factory.mktemp("db"))
     if BACKEND == "postgres":
         try:
-            probe = create_engine(url)
-            with probe.connect():
-                pass
-            probe.dispose()
+            ensure_database(url)
         except Exception as exc:  # noqa: BLE001
             _unreachable("PostgreSQL", exc)
     reset_schema(url)

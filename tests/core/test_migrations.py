@@ -13,7 +13,7 @@ from greenline.core import migrate
 from greenline.core.db import Base
 from tests.conftest import BACKEND, PG_URL, make_settings
 
-SCRATCH_DB = "greenline_migrations_check"
+SCRATCH_DB = PG_URL.rsplit("/", 1)[1] + "_migrations_check"
 
 
 @pytest.fixture

@@ -3,8 +3,41 @@
 from greenline.core.permissions import TenantRole
 from greenline.models.apikey import ApiKey
 from greenline.models.auth import AuthSession, RefreshToken
+from greenline.models.contact import (
+    ConsentEvent,
+    Contact,
+    ContactImport,
+    ContactImportError,
+    PhoneNumber,
+    Segment,
+    Unsubscriber,
+)
+from greenline.models.conversation import Conversation, ConversationNote, Message, Reply
+from greenline.models.lead import Lead, LeadStatusChange
 from greenline.models.tenant import Tenant, TenantUser
 from greenline.models.usage import UsageRecord
 from greenline.models.user import User
 
-__all__ = ["ApiKey", "AuthSession", "RefreshToken", "Tenant", "TenantRole", "TenantUser", "UsageRecord", "User"]
+__all__ = [
+    "ApiKey",
+    "AuthSession",
+    "ConsentEvent",
+    "Contact",
+    "ContactImport",
+    "ContactImportError",
+    "Conversation",
+    "ConversationNote",
+    "Lead",
+    "LeadStatusChange",
+    "Message",
+    "PhoneNumber",
+    "RefreshToken",
+    "Reply",
+    "Segment",
+    "Tenant",
+    "TenantRole",
+    "TenantUser",
+    "Unsubscriber",
+    "UsageRecord",
+    "User",
+]
