@@ -23,8 +23,8 @@ run: install
 demo: run
 
 lint: install
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check src tests migrations bench scripts
+	$(BIN)/ruff format --check src tests migrations bench scripts
 	$(BIN)/mypy
 
 test-sqlite: install

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from tests.factories import Factory
 
@@ -65,3 +68,23 @@ def test_nul_bytes_and_huge_numbers_are_4xx(client: TestClient, factory: Factory
     assert query.status_code == 422
     response = client.post("/api/v1/auth/login-json", json={"email": "a@b.co", "password": "x", "tenant_id": 2**70})
     assert response.status_code == 422
+
+
+def test_a_failed_commit_is_reported_not_answered_with_2xx(
+    client: TestClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = factory.tenant()
+
+    def failing_commit(self: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    # Failure injection at the database boundary: the response must wait for the commit.
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    response = client.post(
+        f"/api/v1/tenants/{admin.tenant_id}/api-keys", json={"name": "never stored"}, headers=admin.headers
+    )
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    listed = client.get(f"/api/v1/tenants/{admin.tenant_id}/api-keys", headers=admin.headers).json()
+    assert listed == []

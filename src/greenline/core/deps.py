@@ -39,7 +39,9 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a client never sees a 2xx
+# for a write that did not commit, and reads its own writes on the next request.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:

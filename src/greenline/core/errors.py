@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -165,6 +165,14 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(422, "invalid_value", f"a value could not be stored: {reason}")
         log.exception("request.unhandled_error", error=type(exc).__name__)
         return error_response(500, "internal_error", "Internal server error")
+
+    @app.exception_handler(OperationalError)
+    async def _operational_error(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database is unreachable or busy (e.g. SQLite locked): nothing was committed; retrying is safe.
+        log.warning("request.database_unavailable", error=str(exc.orig)[:200])
+        return error_response(
+            503, "database_unavailable", "the database is busy or unreachable; retry", headers={"Retry-After": "1"}
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
