@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -109,10 +109,10 @@ def _principal_from_token(session: SessionDep, runtime: RuntimeDep, raw: str, re
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(permission: Permission) -> Callable[[Principal], Principal]:
+def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency factory: the principal must act in a tenant and hold `permission` there."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.tenant_id is None:
             raise Forbidden("no tenant selected; send X-Tenant-ID", code="no_tenant")
         if not principal.can(permission):
@@ -122,14 +122,14 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
     return check
 
 
-def require_user(principal: PrincipalDep) -> Principal:
+async def require_user(principal: PrincipalDep) -> Principal:
     """The caller must be a logged-in user (not an API key)."""
     if principal.user_id is None:
         raise Forbidden("this endpoint needs a user login, not an API key")
     return principal
 
 
-def require_superadmin(principal: PrincipalDep) -> Principal:
+async def require_superadmin(principal: PrincipalDep) -> Principal:
     if not principal.is_superadmin:
         raise Forbidden("platform superadmin only")
     return principal

@@ -12,7 +12,8 @@ from greenline.core.errors import AppError
 from greenline.core.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: no I/O here, and sync dependencies each cost a threadpool hop.
     runtime: Runtime = request.app.state.runtime
     return runtime
 
