@@ -9,6 +9,7 @@ from greenline.core.db import unscoped
 from greenline.core.permissions import TenantRole
 from greenline.core.runtime import Runtime
 from greenline.core.security import hash_password
+from greenline.demo_data import seed_crm
 from greenline.models import Tenant, TenantUser, User
 from greenline.tenants.service import slugify
 
@@ -48,4 +49,8 @@ def seed_demo(runtime: Runtime) -> Tenant:
     settings = runtime.settings
     with runtime.task_session() as session:
         admin = ensure_superadmin(session, settings.admin_email, settings.admin_password)
-        return ensure_tenant(session, settings.demo_tenant_name, admin)
+        tenant = ensure_tenant(session, settings.demo_tenant_name, admin)
+        admin_id = admin.id
+    with runtime.task_session(tenant.id) as session:
+        seed_crm(session, tenant.id, admin_id)
+    return tenant
