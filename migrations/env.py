@@ -39,6 +39,11 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(get_settings(), _url(), app_role=False)
     with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Batch migrations rebuild tables; with foreign keys on, dropping the old copy of a
+            # referenced table would cascade-delete the rows that point at it.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()

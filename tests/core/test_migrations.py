@@ -46,3 +46,44 @@ def test_upgrade_downgrade_upgrade_and_no_drift(scratch_url: str) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
     migrate.upgrade(settings)
+
+
+def test_upgrades_keep_existing_rows(scratch_url: str) -> None:
+    """Table rebuilds (SQLite batch mode) must not cascade-delete rows that reference the rebuilt table."""
+    settings = make_settings(scratch_url)
+    migrate.upgrade(settings, "0002")
+    engine = create_engine(scratch_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tenants (id, name, slug, plan, settings, is_active, created_at, updated_at)"
+                " VALUES (1, 'T', 't', 'free', '{}', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO contacts (id, tenant_id, phone, tags, custom_data, priority, status,"
+                " created_at, updated_at) VALUES (1, 1, '+14155550100', '[]', '{}', 'medium', 'active',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO conversations (id, tenant_id, contact_id, status, started_at, unread_count,"
+                " auto_reply, metadata, created_at, updated_at) VALUES (1, 1, 1, 'open', CURRENT_TIMESTAMP,"
+                " 0, '{}', '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO messages (id, tenant_id, conversation_id, contact_id, direction, kind, status,"
+                " created_at) VALUES (1, 1, 1, 1, 'inbound', 'text', 'received', CURRENT_TIMESTAMP)"
+            )
+        )
+    engine.dispose()
+    migrate.upgrade(settings)
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        counts = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("conversations", "messages")]
+    engine.dispose()
+    assert counts == [1, 1]

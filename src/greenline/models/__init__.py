@@ -3,6 +3,17 @@
 from greenline.core.permissions import TenantRole
 from greenline.models.apikey import ApiKey
 from greenline.models.auth import AuthSession, RefreshToken
+from greenline.models.channel import (
+    ChannelType,
+    InboundEvent,
+    QualityRating,
+    SenderNumber,
+    SenderStatus,
+    UnmatchedStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from greenline.models.contact import (
     ConsentEvent,
     Contact,
@@ -21,23 +32,32 @@ from greenline.models.user import User
 __all__ = [
     "ApiKey",
     "AuthSession",
+    "ChannelType",
     "ConsentEvent",
     "Contact",
     "ContactImport",
     "ContactImportError",
     "Conversation",
     "ConversationNote",
+    "InboundEvent",
     "Lead",
     "LeadStatusChange",
     "Message",
     "PhoneNumber",
+    "QualityRating",
     "RefreshToken",
     "Reply",
     "Segment",
+    "SenderNumber",
+    "SenderStatus",
     "Tenant",
     "TenantRole",
     "TenantUser",
+    "UnmatchedStatus",
     "Unsubscriber",
     "UsageRecord",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

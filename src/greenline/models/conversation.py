@@ -24,6 +24,8 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
     contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
     status: Mapped[ConversationStatus] = mapped_column(str_enum(ConversationStatus), default=ConversationStatus.open)
     assigned_to: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    # Sticky: a conversation stays on the number it started on.
+    sender_number_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sender_numbers.id", ondelete="SET NULL"))
     subject: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[dt.datetime | None]
@@ -62,6 +64,7 @@ class Message(IdMixin, TenantMixin, Base):
     conversation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("conversations.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
     direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    sender_number_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sender_numbers.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(16), default="text")
     body: Mapped[str | None] = mapped_column(Text)
     media_url: Mapped[str | None] = mapped_column(String(1000))
