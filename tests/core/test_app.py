@@ -88,3 +88,14 @@ def test_a_failed_commit_is_reported_not_answered_with_2xx(
     assert response.headers["Retry-After"] == "1"
     listed = client.get(f"/api/v1/tenants/{admin.tenant_id}/api-keys", headers=admin.headers).json()
     assert listed == []
+
+
+def test_cursor_with_nulls_is_rejected() -> None:
+    from greenline.core.errors import InvalidInput
+    from greenline.core.pagination import decode_cursor, encode_cursor
+
+    with pytest.raises(InvalidInput):
+        decode_cursor(encode_cursor([None, None]), 2)
+    with pytest.raises(InvalidInput):
+        decode_cursor("!!not-base64!!", 2)
+    assert decode_cursor(encode_cursor(["2026-01-01", 5]), 2) == ["2026-01-01", 5]

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import Select, and_, or_
 
 from greenline.core.errors import InvalidInput
 
@@ -42,12 +42,12 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput("cursor", "is not a cursor returned by this endpoint") from None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != size or any(v is None for v in values):
         raise InvalidInput("cursor", "is not a cursor returned by this endpoint")
     return values
 
 
-def after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any], *, descending: bool = False) -> Any:
+def after(columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False) -> Any:
     """The SQL condition `(c1, c2, ...) > (v1, v2, ...)` (or `<` when descending), portably."""
     clauses = []
     for i, column in enumerate(columns):
@@ -58,8 +58,8 @@ def after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any], *, desce
 
 
 def keyset_page(
-    stmt: Select[Any],
-    columns: Sequence[ColumnElement[Any]],
+    stmt: Select[Any],  # any select, including multi-entity ones
+    columns: Sequence[Any],
     cursor: str | None,
     limit: int,
     *,
@@ -71,7 +71,7 @@ def keyset_page(
         values = decode_cursor(cursor, len(columns))
         if coerce is not None:
             try:
-                values = [convert(v) if v is not None else None for convert, v in zip(coerce, values, strict=True)]
+                values = [convert(v) for convert, v in zip(coerce, values, strict=True)]
             except (TypeError, ValueError):
                 raise InvalidInput("cursor", "is not a cursor returned by this endpoint") from None
         stmt = stmt.where(after(columns, values, descending=descending))
