@@ -1,0 +1,1 @@
+"""Bulk contact import: CSV/XLSX upload, detection, mapping, background job, error report."""
