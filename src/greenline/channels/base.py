@@ -55,12 +55,17 @@ class SendResult:
 class SendError(Exception):
     """A send the provider refused, with the WhatsApp error code that says whether to retry."""
 
-    def __init__(self, code: int | str, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, code: int | str, message: str, *, retry_after: float | None = None, maybe_sent: bool = False
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.info: ErrorInfo = classify(code)
         self.code = self.info.code
         self.message = message
         self.retry_after = retry_after
+        # The provider may have accepted the message (no answer after the request went out):
+        # never re-send blindly; the message's fate is `unknown` until a status webhook says.
+        self.maybe_sent = maybe_sent
 
 
 @dataclass(frozen=True)
