@@ -1,0 +1,138 @@
+"""Apply delivery statuses to outbound messages: monotonic, idempotent, set-based.
+
+sent → delivered → read only ever move forward: a late `delivered` never overwrites `read`, a
+duplicate changes nothing, and `failed` only applies to a message not yet delivered. Timestamps of
+each transition are filled once (the first report wins). Statuses for message ids we do not know
+are kept in `unmatched_statuses` for reconciliation (the webhook can beat our own send call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy.orm import Session
+
+from greenline.channels.base import StatusUpdate
+from greenline.core.db import utcnow
+from greenline.models import Message, UnmatchedStatus
+from greenline.models.enums import Direction, MessageStatus
+
+_BEFORE_SENT = (MessageStatus.pending, MessageStatus.queued, MessageStatus.sending, MessageStatus.unknown)
+# For each reported status: the stored statuses it may replace, and the timestamp column it fills.
+_TRANSITIONS: dict[str, tuple[tuple[MessageStatus, ...], str]] = {
+    "sent": ((*_BEFORE_SENT, MessageStatus.failed), "sent_at"),
+    "delivered": ((*_BEFORE_SENT, MessageStatus.sent, MessageStatus.failed), "delivered_at"),
+    "read": ((*_BEFORE_SENT, MessageStatus.sent, MessageStatus.delivered, MessageStatus.failed), "read_at"),
+    "failed": ((*_BEFORE_SENT, MessageStatus.sent), "failed_at"),
+}
+
+
+@dataclass
+class Applied:
+    matched: int
+    unmatched: int
+
+
+def apply_statuses(
+    session: Session, tenant_id: int, sender_number_id: int | None, updates: Sequence[StatusUpdate]
+) -> Applied:
+    """Apply a batch of status updates for one tenant with one SELECT and one executemany per status."""
+    usable = [u for u in updates if u.status in _TRANSITIONS]
+    if not usable:
+        return Applied(0, 0)
+    ids = {u.provider_message_id for u in usable}
+    known = set(
+        session.scalars(
+            select(Message.provider_message_id).where(
+                Message.tenant_id == tenant_id,
+                Message.provider_message_id.in_(ids),
+                Message.direction == Direction.outbound,
+            )
+        )
+    )
+    table = cast(Table, Message.__table__)
+    for status, (replaceable, column) in _TRANSITIONS.items():
+        rows = [
+            {
+                "pid": u.provider_message_id,
+                "at": u.occurred_at,
+                "code": str(u.error_code) if u.error_code is not None else None,
+                "reason": (u.error_message or "")[:500] or None,
+            }
+            for u in usable
+            if u.status == status and u.provider_message_id in known
+        ]
+        if not rows:
+            continue
+        applies = table.c.status.in_([s.value for s in replaceable])
+        values = {
+            "status": case((applies, status), else_=table.c.status),
+            column: func.coalesce(table.c[column], bindparam("at")),
+        }
+        if status == "failed":
+            # A failure reported after delivery is stale (reordered webhooks): record nothing of it.
+            values[column] = case((applies, func.coalesce(table.c[column], bindparam("at"))), else_=table.c[column])
+            values["error_code"] = case((applies, bindparam("code")), else_=table.c.error_code)
+            values["error_message"] = case((applies, bindparam("reason")), else_=table.c.error_message)
+        stmt = (
+            update(table)
+            .where(
+                table.c.tenant_id == tenant_id,
+                table.c.provider_message_id == bindparam("pid"),
+                table.c.direction == Direction.outbound.value,
+            )
+            .values(values)
+        )
+        session.execute(stmt, rows)
+    unknown = [u for u in usable if u.provider_message_id not in known]
+    if unknown:
+        session.execute(
+            cast(Table, UnmatchedStatus.__table__).insert(),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "sender_number_id": sender_number_id,
+                    "provider_message_id": u.provider_message_id,
+                    "status": u.status,
+                    "occurred_at": u.occurred_at,
+                    "error_code": str(u.error_code) if u.error_code is not None else None,
+                    "error_message": (u.error_message or "")[:500] or None,
+                    "created_at": utcnow(),
+                }
+                for u in unknown
+            ],
+        )
+    return Applied(len(usable) - len(unknown), len(unknown))
+
+
+def reconcile_unmatched(session: Session, tenant_id: int, provider_message_ids: Sequence[str]) -> int:
+    """Apply statuses that arrived before we learned these provider ids; returns how many were applied."""
+    if not provider_message_ids:
+        return 0
+    rows = session.scalars(
+        select(UnmatchedStatus).where(
+            UnmatchedStatus.tenant_id == tenant_id,
+            UnmatchedStatus.provider_message_id.in_(provider_message_ids),
+            UnmatchedStatus.resolved_at.is_(None),
+        )
+    ).all()
+    if not rows:
+        return 0
+    updates = [
+        StatusUpdate(
+            provider_message_id=r.provider_message_id,
+            status=r.status,
+            occurred_at=r.occurred_at,
+            error_code=int(r.error_code) if r.error_code and r.error_code.isdigit() else None,
+            error_message=r.error_message,
+        )
+        for r in rows
+    ]
+    applied = apply_statuses(session, tenant_id, None, updates)
+    now = utcnow()
+    for row in rows:
+        row.resolved_at = now
+    return applied.matched
