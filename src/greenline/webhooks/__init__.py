@@ -1,0 +1,1 @@
+"""Tenant (outbound) webhooks: endpoints, signed event deliveries, retries and the delivery log."""
