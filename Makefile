@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export GREENLINE_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export GREENLINE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo install test test-sqlite test-postgres lint bench clean
+.PHONY: run demo install test test-sqlite test-postgres test-gateway lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,10 @@ test-sqlite: install
 test-postgres: install
 	GREENLINE_TEST_BACKEND=postgres $(BIN)/pytest -q -p no:cacheprovider
 
-test: lint test-sqlite test-postgres
+test-gateway:
+	npm --prefix gateway ci --no-audit --no-fund && npm --prefix gateway run typecheck && npm --prefix gateway test
+
+test: lint test-sqlite test-postgres test-gateway
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -129,6 +129,7 @@ def runtime(settings: Settings, database: Database, db_url: str) -> Iterator[Run
     rt = build_runtime(settings, InProcessRunner(registry, run_schedules=False), MemoryCounters(), database)
     set_runtime(rt)
     yield rt
+    rt.stop_services()
     rt.runner.stop()
     set_runtime(None)
 
@@ -154,3 +155,9 @@ def redis_url() -> str:
     except Exception as exc:  # noqa: BLE001
         _unreachable("Redis", exc)
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import uploads go to the test's temporary directory, not ./var/imports."""
+    monkeypatch.setattr("greenline.imports.upload.UPLOAD_DIR", tmp_path / "imports")

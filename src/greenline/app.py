@@ -15,23 +15,49 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from greenline import __version__
 from greenline.apikeys.api import router as apikeys_router
 from greenline.auth.api import router as auth_router
+from greenline.channels.api import router as channels_router
 from greenline.config import Settings, get_settings
+from greenline.contacts.api import router as contacts_router
+from greenline.conversations.api import router as conversations_router
 from greenline.core.errors import install_error_handlers
 from greenline.core.logging import configure_logging
 from greenline.core.middleware import RejectNulMiddleware, RequestContextMiddleware
 from greenline.core.runtime import Runtime
 from greenline.health.api import router as health_router
+from greenline.imports.api import router as imports_router
+from greenline.inbound.api import router as inbound_router
+from greenline.leads.api import router as leads_router
+from greenline.optouts.api import router as optouts_router
+from greenline.segments.api import router as segments_router
 from greenline.tenants.api import router as tenants_router
 from greenline.usage import service as usage
 from greenline.usage.api import router as usage_router
 from greenline.users.api import router as users_router
+from greenline.webhooks.api import router as webhooks_router
 from greenline.wiring import make_runtime
 
 PUSH_INTERVAL_SECONDS = 2.0
 log = structlog.get_logger(__name__)
 
 
-API_ROUTERS: tuple[APIRouter, ...] = (auth_router, users_router, tenants_router, apikeys_router, usage_router)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    users_router,
+    tenants_router,
+    apikeys_router,
+    usage_router,
+    leads_router,
+    conversations_router,
+    contacts_router,
+    imports_router,
+    segments_router,
+    optouts_router,
+    channels_router,
+    # Provider webhooks (/webhooks/whatsapp, /webhooks/baileys) before the tenant webhook routes,
+    # whose /webhooks/{id} would otherwise match first.
+    inbound_router,
+    webhooks_router,
+)
 
 
 def _start_meter_pusher(runtime: Runtime) -> threading.Event:
@@ -63,6 +89,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             stop_pusher.set()
             runtime.meter.push()
+            runtime.stop_services()
             if not settings.scale_mode:
                 with runtime.task_session() as session:
                     usage.flush_pending(session, runtime.counters)

@@ -8,17 +8,18 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from greenline.config import get_settings
+from greenline.config import Settings, get_settings
 from greenline.core import migrate as migrations
+from greenline.imports.cli import import_app
 
 app = typer.Typer(help="Greenline: multi-tenant WhatsApp marketing and CRM.", no_args_is_help=True)
 console = Console()
 
 
-def _serve(host: str | None, port: int | None) -> None:
+def _serve(host: str | None, port: int | None, settings: Settings | None = None) -> None:
     from greenline.app import create_app
 
-    settings = get_settings()
+    settings = settings or get_settings()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
 
 
@@ -47,7 +48,10 @@ def demo(
     from greenline.demo import seed_demo
     from greenline.wiring import make_runtime
 
+    # The demo shows simulated customers writing in, unless explicitly turned off.
     settings = get_settings()
+    if "demo_traffic" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"demo_traffic": True})
     migrations.upgrade(settings)
     runtime = make_runtime(settings, run_schedules=False)
     tenant = seed_demo(runtime)
@@ -57,7 +61,7 @@ def demo(
     console.print(f"  demo tenant: {tenant.name} (id {tenant.id})")
     console.print(f"  login:       {settings.admin_email}")
     console.print(f"  password:    {settings.admin_password}\n")
-    _serve(host, port)
+    _serve(host, port, settings)
 
 
 @app.command("create-admin")
@@ -112,7 +116,7 @@ def create_tenant(
 
 @app.command()
 def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated queues")] = "default",
+    queues: Annotated[str, typer.Option(help="Comma-separated queues")] = "default,imports,webhooks,dispatch,inbound",
     concurrency: Annotated[int, typer.Option(help="Worker processes")] = 2,
 ) -> None:
     """Run a Celery worker (scale mode: needs GREENLINE_REDIS_URL)."""
@@ -136,6 +140,8 @@ def _require_redis() -> None:
         console.print("[red]GREENLINE_REDIS_URL is not set: the worker and beat are for scale mode[/red]")
         raise typer.Exit(2)
 
+
+app.add_typer(import_app, name="import")  # `greenline import contacts FILE --tenant ...`
 
 if __name__ == "__main__":
     app()

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     admin_password: str = "greenline-demo"
     demo_tenant_name: str = "Demo Company"
 
+    # WhatsApp channels
+    whatsapp_verify_token: str | None = None  # Meta webhook verification handshake
+    whatsapp_app_secret: str | None = None  # signs Meta's webhook POSTs (X-Hub-Signature-256)
+    cloud_api_base_url: str = "https://graph.facebook.com"
+    cloud_api_version: str = "v21.0"
+    gateway_url: str = "http://127.0.0.1:3001"  # the Baileys gateway
+    gateway_secret: str | None = None  # HMAC secret shared with the gateway (both directions)
+    simulator_seed: int = 7
+    simulator_speed: float = 1.0  # >1 makes simulated time pass faster
+    inbound_batch_size: int = 500
+    demo_traffic: bool = False  # simulated customers write to the demo's simulated numbers
+
     usage_flush_seconds: float = 10.0
     log_level: str = "INFO"
     log_json: bool = True

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from greenline.core.db import unscoped
+from greenline.core.db import unscoped, utcnow
 from greenline.core.permissions import TenantRole
 from greenline.core.runtime import Runtime
 from greenline.core.security import hash_password
 from greenline.demo_data import seed_crm
-from greenline.models import Tenant, TenantUser, User
+from greenline.models import ChannelType, QualityRating, SenderNumber, SenderStatus, Tenant, TenantUser, User
 from greenline.tenants.service import slugify
 
 
@@ -53,4 +56,26 @@ def seed_demo(runtime: Runtime) -> Tenant:
         admin_id = admin.id
     with runtime.task_session(tenant.id) as session:
         seed_crm(session, tenant.id, admin_id)
+        ensure_simulated_number(session)
     return tenant
+
+
+def ensure_simulated_number(session: Session) -> SenderNumber:
+    """The demo tenant's connected, simulated WhatsApp number (its default sender)."""
+    sender = session.scalar(select(SenderNumber).where(SenderNumber.channel == ChannelType.simulator))
+    if sender is None:
+        sender = SenderNumber(
+            display_number="+14155550142",
+            name="Demo store (simulated)",
+            channel=ChannelType.simulator,
+            provider_id=f"sim-demo-{secrets.token_hex(6)}",
+            status=SenderStatus.connected,
+            quality_rating=QualityRating.green,
+            messaging_limit=2000,
+            is_default=True,
+            warmup_started_at=utcnow() - dt.timedelta(days=30),
+            settings={"simulator": {}},
+        )
+        session.add(sender)
+        session.flush()
+    return sender

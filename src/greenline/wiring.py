@@ -9,7 +9,14 @@ from greenline.core.jobs import CeleryRunner, InProcessRunner, Runner, registry
 from greenline.core.runtime import Runtime, build_runtime, set_runtime
 
 # Every domain's tasks module; importing registers its jobs and schedules.
-TASK_MODULES = ("greenline.usage.tasks",)
+TASK_MODULES = (
+    "greenline.usage.tasks",
+    "greenline.imports.tasks",
+    "greenline.webhooks.tasks",
+    "greenline.channels.sending",
+    "greenline.inbound.tasks",
+    "greenline.demo_traffic",
+)
 
 
 def load_tasks() -> None:

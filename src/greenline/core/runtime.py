@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,8 @@ class Runtime:
     runner: Runner
     secrets: SecretBox
     meter: PendingMeter
+    # Process-wide singletons owned by domains (e.g. the simulated WhatsApp network).
+    services: dict[str, Any] = field(default_factory=dict)
 
     def session(self, tenant_id: int | None = None) -> Session:
         session = self.db.session(tenant_id)
@@ -48,7 +51,16 @@ class Runtime:
         finally:
             session.close()
 
+    def stop_services(self) -> None:
+        """Stop domain singletons (simulator threads, inbound writer and processor), newest first."""
+        for name in reversed(list(self.services)):
+            service = self.services.pop(name)
+            stop = getattr(service, "stop", None) or getattr(service, "close", None)
+            if callable(stop):
+                stop()
+
     def close(self) -> None:
+        self.stop_services()
         self.runner.stop()
         self.db.dispose()
 

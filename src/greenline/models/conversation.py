@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenline.core.db import Base, BigId, IdMixin, TenantMixin, TimestampMixin, utcnow
@@ -19,6 +19,15 @@ class Conversation(IdMixin, TenantMixin, TimestampMixin, Base):
         Index("ix_conversations_tenant_last_message", "tenant_id", "last_message_at", "id"),
         Index("ix_conversations_tenant_contact", "tenant_id", "contact_id"),
         Index("ix_conversations_tenant_assigned", "tenant_id", "assigned_to"),
+        # One active conversation per contact, even when two messages arrive at the same moment.
+        Index(
+            "uq_conversations_one_active",
+            "tenant_id",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("status IN ('open', 'pending')"),
+            sqlite_where=text("status IN ('open', 'pending')"),
+        ),
     )
 
     contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
@@ -59,6 +68,15 @@ class Message(IdMixin, TenantMixin, Base):
         Index("ix_messages_tenant_contact", "tenant_id", "contact_id", "id"),
         Index("ix_messages_tenant_provider_id", "tenant_id", "provider_message_id"),
         Index("ix_messages_tenant_status", "tenant_id", "status"),
+        # A provider redelivering an incoming message can never store it twice.
+        Index(
+            "uq_messages_inbound_provider_id",
+            "tenant_id",
+            "provider_message_id",
+            unique=True,
+            postgresql_where=text("direction = 'inbound' AND provider_message_id IS NOT NULL"),
+            sqlite_where=text("direction = 'inbound' AND provider_message_id IS NOT NULL"),
+        ),
     )
 
     conversation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("conversations.id", ondelete="CASCADE"))

@@ -15,6 +15,7 @@ Domain = Annotated[
 Plan = Annotated[str, StringConstraints(pattern=r"^(free|starter|growth|pro|enterprise)$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 class TenantSettings(BaseModel):
@@ -25,6 +26,9 @@ class TenantSettings(BaseModel):
     default_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "UTC"
     locale: Annotated[str, StringConstraints(min_length=2, max_length=16)] = "en"
+    stop_keywords: list[Keyword] = Field(default_factory=list, max_length=100, description="Extra opt-out words")
+    stop_keywords_replace: bool = Field(default=False, description="Use only `stop_keywords`, not the built-in list")
+    opt_out_confirmation: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
 class TenantSettingsUpdate(BaseModel):
@@ -33,6 +37,9 @@ class TenantSettingsUpdate(BaseModel):
     default_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     locale: Annotated[str, StringConstraints(min_length=2, max_length=16)] | None = None
+    stop_keywords: list[Keyword] | None = Field(default=None, max_length=100)
+    stop_keywords_replace: bool | None = None
+    opt_out_confirmation: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
 class TenantUserAdd(BaseModel):
