@@ -74,7 +74,19 @@ def ensure_simulated_number(session: Session) -> SenderNumber:
             messaging_limit=2000,
             is_default=True,
             warmup_started_at=utcnow() - dt.timedelta(days=30),
-            settings={"simulator": {}},
+            # Demo customers are quicker than real ones, so receipts and replies show within seconds,
+            # and free-form sends reach any demo contact as from a linked device (no 24-hour window).
+            # Real-world timings and the window are the simulator's defaults, covered by its tests.
+            settings={
+                "simulator": {
+                    "enforce_window": False,
+                    "read_median_s": 6.0,
+                    "read_p99_s": 60.0,
+                    "reply_median_s": 8.0,
+                    "reply_p99_s": 120.0,
+                    "offline_share": 0.02,
+                }
+            },
         )
         session.add(sender)
         session.flush()

@@ -179,7 +179,7 @@ def _seed_inbox(
 ) -> None:
     now = utcnow()
     for i, contact_id in enumerate(contact_ids):
-        started = now - dt.timedelta(hours=rng.randrange(1, 24 * 14))
+        started = now - dt.timedelta(hours=rng.randrange(19, 24 * 14))  # its last turn stays in the past
         status = [ConversationStatus.open, ConversationStatus.pending, ConversationStatus.closed][i % 3]
         conversation = Conversation(tenant_id=tenant_id, contact_id=contact_id, status=status, started_at=started,
                                     assigned_to=admin if i % 2 == 0 else None)  # fmt: skip

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from greenline.core.runtime import Runtime
 from greenline.models import Contact, Conversation, Message
@@ -53,8 +54,21 @@ def set_conversation(runtime: Runtime, actor: Actor, conversation_id: int, **val
 
 
 def set_message(runtime: Runtime, actor: Actor, message_id: int, **values: Any) -> None:
-    """Play the channel layer: move a message's status and timestamps."""
+    """Play the channel layer: move a message's status and timestamps.
+
+    Sending runs in the background after commit (here it fails: the tenant has no number), so wait
+    for it to settle first; otherwise its result could land after ours.
+    """
     assert actor.tenant_id is not None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with runtime.db.session(actor.tenant_id) as session:
+            current = session.scalar(select(Message.status).where(Message.id == message_id))
+        if current not in ("queued", "sending"):
+            break
+        time.sleep(0.02)
+    # Replace the background send's outcome entirely.
+    values = {"failed_at": None, "error_code": None, "error_message": None, **values}
     with runtime.task_session(actor.tenant_id) as session:
         session.execute(update(Message).where(Message.id == message_id).values(**values))
 

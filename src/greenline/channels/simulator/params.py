@@ -201,6 +201,10 @@ def _checked(name: str, current: object, value: object) -> object:
         value = tuple(tuple(item) if isinstance(item, list) else item for item in value)
     if isinstance(current, bool) or isinstance(value, bool):
         ok = isinstance(current, bool) and isinstance(value, bool)
+    elif isinstance(current, int | float) and name.endswith(("_s", "_share", "_rate", "_weight", "speed")):
+        # Durations and shares are floats even when their default is written as an int (10 * 60).
+        ok = isinstance(value, int | float)
+        value = float(value) if ok else value  # type: ignore[arg-type]
     elif isinstance(current, float):
         ok = isinstance(value, int | float)
     elif name == "messaging_limit":
