@@ -288,3 +288,24 @@ def test_non_whatsapp_object_and_garbage_are_4xx(wa: tuple[TestClient, Factory])
         "/api/v1/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": sign_meta(APP_SECRET, raw)}
     )
     assert response.status_code == 400
+
+
+def test_incoming_message_and_stop_reach_tenant_webhooks(wa: tuple[TestClient, Factory], wa_runtime: Runtime) -> None:
+    from greenline.models import WebhookDelivery
+
+    client, factory = wa
+    admin = factory.tenant()
+    _cloud_number(client, admin)
+    created = client.post(
+        "/api/v1/webhooks/",
+        json={"url": "http://127.0.0.1:9/hook", "event_types": ["message.received", "contact.opted_out"]},
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    post_signed(client, text_message("16505551234", "STOP"))
+
+    def types() -> list[str]:
+        with wa_runtime.db.session(admin.tenant_id) as session:
+            return sorted(session.scalars(select(WebhookDelivery.event_type)))
+
+    assert eventually(lambda: len(types()) == 2 and types()) == ["contact.opted_out", "message.received"]

@@ -17,6 +17,7 @@ from greenline.core import events
 from greenline.inbound.keywords import DEFAULT_CONFIRMATION, is_stop_message, keyword_set, normalize
 from greenline.models import Tenant
 from greenline.optouts import service as optouts
+from greenline.webhooks import service as webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -51,3 +52,14 @@ def handle_stop_keyword(session: Session, data: dict[str, Any]) -> None:
     if normalize(text) in START_KEYWORDS and optouts.is_opted_out_e164(session, data["phone"]):
         optouts.opt_in(session, data["phone"], source="keyword:START", note=None, actor_user_id=None)
         log.info("inbound.opted_in_by_keyword", contact_id=data["contact_id"])
+
+
+@events.on("message.received")
+def forward_to_tenant_webhooks(session: Session, data: dict[str, Any]) -> None:
+    """Tell the tenant's webhook endpoints (runs after the keyword hooks, so it knows about opt-outs)."""
+    payload = {k: data.get(k) for k in ("contact_id", "phone", "conversation_id", "message_id", "text", "kind",
+                                        "received_at", "sender_number_id")}  # fmt: skip
+    webhooks.emit(session, "message.received", payload)
+    if data.get("opted_out"):
+        webhooks.emit(session, "contact.opted_out", {"phone": data.get("phone"), "contact_id": data.get("contact_id"),
+                                                     "source": "keyword"})  # fmt: skip
