@@ -15,7 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, bindparam, tuple_
 
 from greenline.core.errors import InvalidInput
 
@@ -48,13 +48,18 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
 
 
 def after(columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False) -> Any:
-    """The SQL condition `(c1, c2, ...) > (v1, v2, ...)` (or `<` when descending), portably."""
-    clauses = []
-    for i, column in enumerate(columns):
-        equal = [columns[j] == values[j] for j in range(i)]
-        step = column < values[i] if descending else column > values[i]
-        clauses.append(and_(*equal, step))
-    return or_(*clauses)
+    """The SQL condition `(c1, c2, ...) > (v1, v2, ...)` (or `<` when descending).
+
+    Written as a row-value comparison, which PostgreSQL (and SQLite 3.15+) turn into an index range
+    start, so a deep page costs what page 1 costs; the expanded OR form made PostgreSQL walk and
+    discard every earlier row.
+    """
+    if len(columns) == 1:
+        return columns[0] < values[0] if descending else columns[0] > values[0]
+    # Bind each value with its column's type (UTC timestamps are stored in a specific text form on SQLite).
+    right = tuple_(*(bindparam(None, value, type_=column.type) for column, value in zip(columns, values, strict=True)))
+    left = tuple_(*columns)
+    return left < right if descending else left > right
 
 
 def keyset_page(
