@@ -309,3 +309,46 @@ def test_incoming_message_and_stop_reach_tenant_webhooks(wa: tuple[TestClient, F
             return sorted(session.scalars(select(WebhookDelivery.event_type)))
 
     assert eventually(lambda: len(types()) == 2 and types()) == ["contact.opted_out", "message.received"]
+
+
+def test_a_batch_of_many_statuses_is_applied(wa: tuple[TestClient, Factory], wa_runtime: Runtime) -> None:
+    from tests.inbound.helpers import envelope
+
+    client, factory = wa
+    admin = factory.tenant()
+    _cloud_number(client, admin)
+    ids = [_outbound(wa_runtime, admin.tenant_id or 0, "+16505551234", f"wamid.many.{i}") for i in range(5)]
+    items = [
+        {"id": f"wamid.many.{i}", "status": state, "timestamp": "1750030073", "recipient_id": "16505551234"}
+        for i in range(5)
+        for state in ("delivered", "read")
+    ]
+    assert post_signed(client, envelope({"statuses": items})).status_code == 200
+    eventually(lambda: all(_message(wa_runtime, admin.tenant_id, i).status == "read" for i in ids))
+
+
+def test_a_poison_event_is_parked_and_does_not_block_others(wa_runtime: Runtime) -> None:
+    from greenline.inbound import service
+    from greenline.models import ChannelType
+
+    with wa_runtime.db.session() as session:
+        session.add(InboundEvent(channel=ChannelType.cloud, payload={"object": "whatsapp_business_account"}))
+        session.commit()
+    calls = {"n": 0}
+    original = service._apply
+
+    def failing(*args: Any) -> None:
+        calls["n"] += 1
+        raise RuntimeError("boom")
+
+    service._apply = failing  # type: ignore[assignment]
+    try:
+        for _ in range(service.MAX_ATTEMPTS + 1):
+            service.process_pending(wa_runtime)
+    finally:
+        service._apply = original  # type: ignore[assignment]
+    with wa_runtime.db.session() as session:
+        event = session.scalars(select(InboundEvent)).one()
+    assert event.attempts == service.MAX_ATTEMPTS
+    assert event.error is not None
+    assert "boom" in event.error

@@ -149,6 +149,7 @@ def process_pending(runtime: Runtime, limit: int | None = None) -> int:
         events = _claim(session, limit)
         if not events:
             return 0
+        ids = [event.id for event in events]  # kept: after a rollback the rows are expired
         try:
             by_channel: dict[ChannelType, ParsedEvents] = defaultdict(ParsedEvents)
             for event in events:
@@ -163,7 +164,7 @@ def process_pending(runtime: Runtime, limit: int | None = None) -> int:
         except Exception:
             session.rollback()
             log.exception("inbound.batch_failed", events=len(events))
-    return _process_one_by_one(runtime, [e.id for e in events])
+    return _process_one_by_one(runtime, ids)
 
 
 def _process_one_by_one(runtime: Runtime, ids: list[int]) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from greenline.channels.base import StatusUpdate
@@ -67,7 +67,8 @@ def apply_statuses(
         ]
         if not rows:
             continue
-        applies = table.c.status.in_([s.value for s in replaceable])
+        # Plain comparisons: an expanding IN list cannot be used in an executemany.
+        applies = or_(*(table.c.status == literal_column(f"'{s.value}'") for s in replaceable))
         values = {
             "status": case((applies, status), else_=table.c.status),
             column: func.coalesce(table.c[column], bindparam("at")),
