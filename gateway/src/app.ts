@@ -3,7 +3,7 @@ import type http from 'node:http';
 
 import type { Config } from './config';
 import { EventQueue } from './events/queue';
-import { buildRoutes } from './http/routes';
+import { buildRoutes, type Route } from './http/routes';
 import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
 import { SessionManager } from './sessions/manager';
@@ -17,6 +17,8 @@ export interface GatewayDeps {
   pairingWaitMs?: number;
   /** Rewrite the event queue file after this many acknowledgements. */
   compactAfterAcks?: number;
+  /** Routes beyond the contract's (the fake mode's control route). */
+  extraRoutes?: Route[];
 }
 
 export interface Gateway {
@@ -56,7 +58,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     ...(deps.pairingWaitMs !== undefined ? { pairingWaitMs: deps.pairingWaitMs } : {}),
   });
   const server = createHttpServer({
-    routes: buildRoutes({ sessions, events }),
+    routes: [...buildRoutes({ sessions, events }), ...(deps.extraRoutes ?? [])],
     secret: config.sharedSecret,
     maxBodyBytes: config.maxBodyBytes,
     logger: logger.child({ component: 'http' }),

@@ -32,6 +32,18 @@ export interface ReconnectConfig {
   maxMs: number;
 }
 
+/**
+ * The test-only fake WhatsApp server (GATEWAY_FAKE_WHATSAPP): sessions talk to an in-process fake
+ * instead of WhatsApp, so end-to-end tests can drive the real process. Refused in production.
+ */
+export interface FakeWhatsAppConfig {
+  /** `open`: a new session links at once; `qr`: it shows a fake QR first, "scanned" after qrMs. */
+  login: 'open' | 'qr';
+  qrMs: number;
+  /** Delay from one receipt to the next after a send: delivered after this, read after twice this. */
+  receiptMs: number;
+}
+
 export interface Config {
   env: string;
   host: string;
@@ -50,6 +62,8 @@ export interface Config {
   pacing: PacingConfig;
   events: EventDeliveryConfig;
   reconnect: ReconnectConfig;
+  /** null unless the test-only fake mode is on. */
+  fakeWhatsApp: FakeWhatsAppConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +123,14 @@ class EnvReader {
       return null;
     }
     return [major ?? 0, minor ?? 0, patch ?? 0];
+  }
+
+  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    const found = choices.find((choice) => choice === value);
+    if (found === undefined) this.problems.push(`${name} must be one of ${choices.join(', ')}, got "${value}"`);
+    return found ?? fallback;
   }
 
   level(name: string, fallback: string): string {
@@ -171,6 +193,18 @@ export function loadConfig(env: Env = process.env): Config {
     maxMs: read.int('RECONNECT_MAX_MS', 60_000, 0, hour),
   };
 
+  let fakeWhatsApp: FakeWhatsAppConfig | null = null;
+  if (read.bool('GATEWAY_FAKE_WHATSAPP', false)) {
+    if (nodeEnv === 'production') {
+      read.problems.push('GATEWAY_FAKE_WHATSAPP is a test-only mode and is refused with NODE_ENV=production');
+    }
+    fakeWhatsApp = {
+      login: read.choice('FAKE_WHATSAPP_LOGIN', ['open', 'qr'] as const, 'open'),
+      qrMs: read.int('FAKE_WHATSAPP_QR_MS', 1000, 0, hour),
+      receiptMs: read.int('FAKE_WHATSAPP_RECEIPT_MS', 200, 0, hour),
+    };
+  }
+
   const config: Config = {
     env: nodeEnv,
     host: read.string('HOST', '127.0.0.1'),
@@ -186,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
     pacing,
     events,
     reconnect,
+    fakeWhatsApp,
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

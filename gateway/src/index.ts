@@ -1,6 +1,8 @@
-import { createGateway } from './app';
+import { createGateway, type GatewayDeps } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { createLogger } from './logger';
+import { fakeRoutes } from './fake/routes';
+import { FakeWhatsApp } from './fake/whatsapp';
+import { createLogger, type Logger } from './logger';
 import { BaileysSocketFactory } from './sessions/baileys';
 
 function readConfig(): Config {
@@ -15,11 +17,12 @@ function readConfig(): Config {
   }
 }
 
-async function main(): Promise<void> {
-  const config = readConfig();
-  const logger = createLogger(config.logLevel);
-  if (config.env === 'development' && process.env['GATEWAY_SHARED_SECRET'] === undefined) {
-    logger.warn({ hint: 'GATEWAY_SHARED_SECRET is unset; using the development secret' }, 'gateway.development_secret');
+/** Baileys, or in the test-only fake mode the in-process fake WhatsApp server and its control route. */
+function socketDeps(config: Config, logger: Logger): GatewayDeps {
+  if (config.fakeWhatsApp !== null) {
+    logger.warn({ ...config.fakeWhatsApp, hint: 'test-only: no real WhatsApp connection' }, 'gateway.fake_whatsapp');
+    const fake = new FakeWhatsApp(config.fakeWhatsApp, logger.child({ component: 'fake_whatsapp' }));
+    return { factory: fake, logger, extraRoutes: fakeRoutes(fake) };
   }
   const factory = new BaileysSocketFactory({
     logger,
@@ -27,7 +30,16 @@ async function main(): Promise<void> {
     markOnlineOnConnect: config.markOnlineOnConnect,
     waVersion: config.waVersion,
   });
-  const gateway = createGateway(config, { factory, logger });
+  return { factory, logger };
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  if (config.env === 'development' && process.env['GATEWAY_SHARED_SECRET'] === undefined) {
+    logger.warn({ hint: 'GATEWAY_SHARED_SECRET is unset; using the development secret' }, 'gateway.development_secret');
+  }
+  const gateway = createGateway(config, socketDeps(config, logger));
   await gateway.start();
 
   let stopping = false;

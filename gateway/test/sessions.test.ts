@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { FakeSocket } from './helpers/fake-socket';
+import type { FakeSocket } from '../src/fake/socket';
 import { SECRET, startTestGateway, tempDir, type TestGateway } from './helpers/gateway';
 import { Receiver } from './helpers/receiver';
 import { waitUntil } from './helpers/wait';

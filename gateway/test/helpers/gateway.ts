@@ -4,9 +4,10 @@ import path from 'node:path';
 
 import { createGateway, type Gateway } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
+import type { Route } from '../../src/http/routes';
 import { createLogger } from '../../src/logger';
 import { signBody } from '../../src/signature';
-import { FakeSocketFactory } from './fake-socket';
+import { FakeSocketFactory } from '../../src/fake/socket';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 
@@ -67,10 +68,12 @@ export interface TestGateway {
 export async function startTestGateway(
   overrides: Record<string, string> = {},
   factory = new FakeSocketFactory(),
+  extraRoutes: Route[] = [],
 ): Promise<TestGateway> {
   const config = testConfig(overrides);
   const gateway = createGateway(config, {
     factory,
+    extraRoutes,
     logger: createLogger(config.logLevel),
     random: () => 0.5,
     pairingWaitMs: 500,

@@ -53,6 +53,10 @@ def verify(secret: str, header: str | None, body: bytes, *, now: float | None = 
     return hmac.compare_digest(expected, given)
 
 
+class SessionNotStarted(SendError):
+    """The gateway runs no session for this number (never started, or its state was lost)."""
+
+
 class BaileysChannel:
     """One linked-device session on the gateway."""
 
@@ -78,8 +82,11 @@ class BaileysChannel:
         data: dict[str, Any] = response.json() if response.content else {}
         if response.status_code >= 400:
             error = data.get("error", {}) if isinstance(data, dict) else {}
+            message = str(error.get("message") or response.text[:200])
+            if response.status_code == 404 and error.get("code") == "session_not_found":
+                raise SessionNotStarted(131000, message)
             code = {401: 0, 403: 368, 409: 131026, 429: 130429}.get(response.status_code, 131000)
-            raise SendError(code, str(error.get("message") or response.text[:200]))
+            raise SendError(code, message)
         return data
 
     async def send(self, message: OutboundMessage) -> SendResult:
@@ -100,7 +107,12 @@ class BaileysChannel:
         return bool(data.get("exists"))
 
     async def connection(self) -> ConnectionState:
-        status = await self._request("GET", "/auth/status")
+        """The session's state; a number the gateway does not run yet is started (that shows its QR)."""
+        try:
+            status = await self._request("GET", "/auth/status")
+        except SessionNotStarted:
+            await self.start()
+            status = await self._request("GET", "/auth/status")
         qr: str | None = None
         if status.get("status") == "qr":
             qr = (await self._request("GET", "/auth/qr")).get("qrDataUrl")

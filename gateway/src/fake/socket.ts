@@ -1,3 +1,9 @@
+/**
+ * A stand-in for a Baileys socket: it records every call and lets its owner play WhatsApp's side
+ * (QR, open, close, incoming messages, receipts). The Vitest suite drives it directly; in the
+ * test-only fake mode (GATEWAY_FAKE_WHATSAPP, see whatsapp.ts) the real process drives it.
+ */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import type {
@@ -9,7 +15,7 @@ import type {
   SocketEventName,
   SocketFactory,
   SocketFactoryOptions,
-} from '../../src/sessions/socket';
+} from '../sessions/socket';
 
 export type FakeCall =
   | { method: 'sendMessage'; jid: string; content: OutgoingContent; id: string; at: number }
@@ -25,7 +31,6 @@ export function disconnectError(statusCode: number, message = 'Connection Failur
   return Object.assign(new Error(message), { output: { statusCode } });
 }
 
-/** Stands in for a Baileys socket: records calls, and lets a test play WhatsApp's side of events. */
 export class FakeSocket implements GatewaySocket {
   readonly calls: FakeCall[] = [];
   /** JIDs onWhatsApp reports as missing. */
@@ -36,8 +41,9 @@ export class FakeSocket implements GatewaySocket {
   pairingCode = 'ABCD1234';
   sendError: Error | null = null;
   ended = false;
+  /** Called after each accepted send (the fake WhatsApp server schedules receipts from it). */
+  onSent: ((key: MessageKey) => void) | null = null;
   private readonly emitter = new EventEmitter();
-  private counter = 0;
 
   readonly ev = {
     on: <E extends SocketEventName>(event: E, listener: (data: SocketEventMap[E]) => void): void => {
@@ -73,10 +79,12 @@ export class FakeSocket implements GatewaySocket {
 
   async sendMessage(jid: string, content: OutgoingContent): Promise<{ key: MessageKey }> {
     if (this.sendError) throw this.sendError;
-    this.counter += 1;
-    const id = `3EB0${this.sessionId.toUpperCase()}${String(this.counter).padStart(4, '0')}`;
+    // Random like Baileys' ids: unique across reconnects and process restarts.
+    const id = `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
     this.calls.push({ method: 'sendMessage', jid, content, id, at: performance.now() });
-    return { key: { remoteJid: jid, fromMe: true, id } };
+    const key = { remoteJid: jid, fromMe: true, id };
+    this.onSent?.(key);
+    return { key };
   }
 
   async sendPresenceUpdate(presence: Presence, jid?: string): Promise<void> {
