@@ -284,6 +284,55 @@ def _contact_import_errors(client: TestClient, factory: Factory, a: Actor) -> Cr
     return Created(item_url=None, list_url=list_url, id=items[0]["id"])
 
 
+def _sender_number(client: TestClient, factory: Factory, a: Actor) -> Created:
+    body = {"name": "A's number", "display_number": "+14155550123", "channel": "simulator"}
+    response = client.post("/api/v1/whatsapp/numbers", json=body, headers=a.headers)
+    assert response.status_code == 201, response.text
+    number_id = response.json()["id"]
+    return Created(
+        item_url=f"/api/v1/whatsapp/numbers/{number_id}",
+        list_url="/api/v1/whatsapp/numbers",
+        id=number_id,
+        update_body={"name": "Taken over", "daily_cap": 1},
+    )
+
+
+def _campaign(client: TestClient, factory: Factory, a: Actor) -> Created:
+    body = {"name": "A's drip", "kind": "drip", "steps": [{"body": "Hi {{ first_name }}"}], "audience": {"all": True}}
+    response = client.post("/api/v1/campaigns/", json=body, headers=a.headers)
+    assert response.status_code == 201, response.text
+    campaign_id = response.json()["id"]
+    return Created(
+        item_url=f"/api/v1/campaigns/{campaign_id}",
+        list_url="/api/v1/campaigns/",
+        id=campaign_id,
+        update_body={"name": "Taken over"},
+    )
+
+
+def _campaign_child(suffix: str, *, drip: bool = False) -> Callable[[TestClient, Factory, Actor], Created]:
+    def create(client: TestClient, factory: Factory, a: Actor) -> Created:
+        campaign = _campaign(client, factory, a)
+        base = f"/api/v1/multi-features/campaigns/{campaign.id}" if drip else f"/api/v1/campaigns/{campaign.id}"
+        return Created(item_url=f"{base}/{suffix}", list_url=f"{base}/{suffix}", id=campaign.id)
+
+    return create
+
+
+def _message_template(client: TestClient, factory: Factory, a: Actor) -> Created:
+    response = client.post(
+        "/api/v1/campaigns/templates", json={"name": "A's welcome", "body": "Hi {{ first_name }}"}, headers=a.headers
+    )
+    assert response.status_code == 201, response.text
+    template_id = response.json()["id"]
+    return Created(
+        item_url=f"/api/v1/campaigns/templates/{template_id}",
+        list_url="/api/v1/campaigns/templates",
+        id=template_id,
+        update_body={"body": "Taken over"},
+    )
+
+
 RESOURCES: list[Resource] = [
     Resource("tenant", _tenant, list_for_outsider=lambda b, c: "/api/v1/tenants/"),
     Resource(
@@ -332,4 +381,21 @@ RESOURCES: list[Resource] = [
         list_for_outsider=lambda b, c: c.list_url or "",
         verbs=("list",),
     ),
+    Resource("sender_number", _sender_number, list_for_outsider=lambda b, c: "/api/v1/whatsapp/numbers"),
+    Resource("campaign", _campaign, list_for_outsider=lambda b, c: "/api/v1/campaigns/"),
+    Resource("campaign_stats", _campaign_child("stats"), verbs=("read",)),
+    Resource("message_template", _message_template, list_for_outsider=lambda b, c: "/api/v1/campaigns/templates"),
+    Resource(
+        "drip_steps",
+        _campaign_child("steps", drip=True),
+        list_for_outsider=lambda b, c: c.list_url or "",
+        verbs=("list",),
+    ),
+    Resource(
+        "drip_progress",
+        _campaign_child("progress", drip=True),
+        list_for_outsider=lambda b, c: c.list_url or "",
+        verbs=("list",),
+    ),
+    Resource("drip_analytics", _campaign_child("analytics", drip=True), verbs=("read",)),
 ]

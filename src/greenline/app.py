@@ -15,6 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from greenline import __version__
 from greenline.apikeys.api import router as apikeys_router
 from greenline.auth.api import router as auth_router
+from greenline.campaigns.api import router as campaigns_router
+from greenline.campaigns.drip_api import router as drip_router
 from greenline.channels.api import router as channels_router
 from greenline.config import Settings, get_settings
 from greenline.contacts.api import router as contacts_router
@@ -53,6 +55,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     segments_router,
     optouts_router,
     channels_router,
+    campaigns_router,
+    drip_router,
     # Provider webhooks (/webhooks/whatsapp, /webhooks/baileys) before the tenant webhook routes,
     # whose /webhooks/{id} would otherwise match first.
     inbound_router,

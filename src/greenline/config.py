@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     inbound_batch_size: int = 500
     demo_traffic: bool = False  # simulated customers write to the demo's simulated numbers
 
+    # Campaign engine
+    campaign_send_lease_seconds: float = 300.0  # a message still `sending` after this becomes `unknown`
+    campaign_dispatch_slots: int = 1  # dispatchers per sender number (raise with several workers)
+    campaign_dispatch_run_seconds: float = 10.0  # how long one dispatch job sends before yielding
+
     usage_flush_seconds: float = 10.0
     log_level: str = "INFO"
     log_json: bool = True

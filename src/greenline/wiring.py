@@ -16,6 +16,8 @@ TASK_MODULES = (
     "greenline.channels.sending",
     "greenline.inbound.tasks",
     "greenline.demo_traffic",
+    "greenline.campaigns.tasks",
+    "greenline.campaigns.hooks",
 )
 
 

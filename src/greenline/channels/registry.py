@@ -27,12 +27,19 @@ def simulator_network(runtime: Runtime) -> Any:
     with _lock:
         network = runtime.services.get("simulator")
         if network is None:
+            from greenline.channels.simulator.clock import SimClock
             from greenline.channels.simulator.network import SimulatedNetwork
             from greenline.channels.simulator.params import SimulatorParams
+            from greenline.core.clock import clock_of, use_clock
             from greenline.inbound.service import ingest_simulated
 
             params = SimulatorParams(seed=runtime.settings.simulator_seed, speed=runtime.settings.simulator_speed)
-            network = SimulatedNetwork(params, emit=lambda payload: ingest_simulated(runtime, payload))
+            clock = clock_of(runtime)
+            if clock is None and params.speed != 1.0:
+                # An accelerated simulator shares its clock with the campaign engine (delays, warm-up days).
+                clock = SimClock(params.speed)
+                use_clock(runtime, clock)
+            network = SimulatedNetwork(params, emit=lambda payload: ingest_simulated(runtime, payload), clock=clock)
             network.start()
             runtime.services["simulator"] = network
         return network

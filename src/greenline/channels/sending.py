@@ -173,13 +173,13 @@ def send_messages(tenant_id: int, message_ids: list[int]) -> int:
                 values = {"status": MessageStatus.failed, "error_code": str(result.code),
                           "error_message": result.message[:500], "failed_at": utcnow()}  # fmt: skip
             session.execute(update(Message).where(Message.id == job.message_id).values(values))
-            _react_to_number_error(session, job.sender.id, result)
+            react_to_number_error(session, job.sender.id, result)
         reconcile_unmatched(session, tenant_id, [r.provider_message_id for r in results if isinstance(r, SendResult)])
     log.info("channels.sent", tenant_id=tenant_id, accepted=accepted, failed=len(jobs) - accepted)
     return accepted
 
 
-def _react_to_number_error(session: Session, sender_id: int, error: SendError) -> None:
+def react_to_number_error(session: Session, sender_id: int, error: SendError) -> None:
     """Errors about the number itself change its status, so sending stops and the dashboard shows why."""
     status = {Retry.stop_number: SenderStatus.restricted, Retry.reauth: SenderStatus.invalid_credentials}.get(
         error.info.retry

@@ -27,6 +27,7 @@ from greenline.channels.schemas import (
     Skipped,
 )
 from greenline.channels.warmup import allowance_now, warmup_day
+from greenline.core import clock
 from greenline.core.db import session_tenant, utcnow
 from greenline.core.errors import AppError, Conflict, InvalidInput, NotFound
 from greenline.core.phones import PhoneError, normalize_phone
@@ -108,7 +109,9 @@ def create_sender(session: Session, runtime: Runtime, data: SenderCreate) -> Sen
     display = _phone(session, data.display_number, "display_number")
     if session.scalar(select(SenderNumber.id).where(SenderNumber.display_number == display)) is not None:
         raise Conflict(f"{display} is already connected", details=[{"field": "display_number", "problem": "taken"}])
-    sender = SenderNumber(display_number=display, name=data.name, channel=data.channel, warmup_started_at=utcnow())
+    sender = SenderNumber(
+        display_number=display, name=data.name, channel=data.channel, warmup_started_at=clock.now(runtime)
+    )
     if data.channel == ChannelType.simulator:
         sender.provider_id = f"sim-{secrets.token_hex(8)}"
         sender.status, sender.quality_rating, sender.messaging_limit = (

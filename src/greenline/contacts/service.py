@@ -21,6 +21,7 @@ from greenline.contacts.schemas import (
     merge_tags,
     normalize_tag,
 )
+from greenline.core import events
 from greenline.core.db import utcnow
 from greenline.core.errors import Conflict, InvalidInput, NotFound
 from greenline.core.pagination import Page
@@ -88,6 +89,7 @@ def create_contact(session: Session, principal: Principal, data: ContactCreate) 
     elif consent:
         optouts.record_opt_in(session, info.e164, source=consent, actor_user_id=principal.user_id)
         session.flush()
+    events.emit(session, "contact.created", {"contact_id": contact.id, "tags": list(contact.tags or [])})
     return repo.contact_out(contact, opted_out)
 
 
@@ -155,7 +157,7 @@ def update_contact(session: Session, principal: Principal, contact_id: int, data
         if field in changes:
             setattr(contact, field, changes[field] or None)
     if data.tags is not None:
-        contact.tags = data.tags
+        _tags_changed(session, contact, data.tags)
     if data.custom_data is not None:
         merged = {**contact.custom_data, **data.custom_data}
         contact.custom_data = {key: value for key, value in merged.items() if value is not None}
@@ -181,9 +183,19 @@ def add_tags(session: Session, contact_id: int, tags: list[str]) -> ContactOut:
     merged = merge_tags(list(contact.tags or []), tags)
     if len(merged) > MAX_TAGS:
         raise InvalidInput("tags", f"a contact holds at most {MAX_TAGS} tags")
-    contact.tags = merged
+    _tags_changed(session, contact, merged)
     session.flush()
     return _out(session, contact)
+
+
+def _tags_changed(session: Session, contact: Contact, tags: list[str]) -> None:
+    """Set the tags and announce the new ones (drips enrol on a tag being added)."""
+    before = {t.casefold() for t in contact.tags or []}
+    contact.tags = tags
+    added = [t for t in tags if t.casefold() not in before]
+    if added:
+        session.flush()
+        events.emit(session, "contact.tag_added", {"contact_id": contact.id, "tags": added})
 
 
 def remove_tag(session: Session, contact_id: int, tag: str) -> ContactOut:

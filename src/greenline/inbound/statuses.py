@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from greenline.channels.base import StatusUpdate
+from greenline.core import events as domain_events
 from greenline.core.db import utcnow
 from greenline.models import Message, UnmatchedStatus
 from greenline.models.enums import Direction, MessageStatus
@@ -88,6 +89,9 @@ def apply_statuses(
             .values(values)
         )
         session.execute(stmt, rows)
+    # Campaign counters move in the same unit of work (campaigns/stats.py counts each milestone once).
+    domain_events.emit(session, "messages.statuses_applied", {"tenant_id": tenant_id, "provider_message_ids": [
+        u.provider_message_id for u in usable if u.provider_message_id in known]})  # fmt: skip
     unknown = [u for u in usable if u.provider_message_id not in known]
     if unknown:
         session.execute(

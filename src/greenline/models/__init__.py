@@ -3,6 +3,17 @@
 from greenline.core.permissions import TenantRole
 from greenline.models.apikey import ApiKey
 from greenline.models.auth import AuthSession, RefreshToken
+from greenline.models.campaign import (
+    Campaign,
+    CampaignEnrollment,
+    CampaignErrorCount,
+    CampaignKind,
+    CampaignStat,
+    CampaignStatus,
+    CampaignStep,
+    EnrollmentStatus,
+    MessageTemplate,
+)
 from greenline.models.channel import (
     ChannelType,
     InboundEvent,
@@ -32,6 +43,13 @@ from greenline.models.user import User
 __all__ = [
     "ApiKey",
     "AuthSession",
+    "Campaign",
+    "CampaignEnrollment",
+    "CampaignErrorCount",
+    "CampaignKind",
+    "CampaignStat",
+    "CampaignStatus",
+    "CampaignStep",
     "ChannelType",
     "ConsentEvent",
     "Contact",
@@ -39,10 +57,12 @@ __all__ = [
     "ContactImportError",
     "Conversation",
     "ConversationNote",
+    "EnrollmentStatus",
     "InboundEvent",
     "Lead",
     "LeadStatusChange",
     "Message",
+    "MessageTemplate",
     "PhoneNumber",
     "QualityRating",
     "RefreshToken",

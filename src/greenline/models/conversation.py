@@ -77,6 +77,35 @@ class Message(IdMixin, TenantMixin, Base):
             postgresql_where=text("direction = 'inbound' AND provider_message_id IS NOT NULL"),
             sqlite_where=text("direction = 'inbound' AND provider_message_id IS NOT NULL"),
         ),
+        # Exactly one message per (campaign, step, contact): starting, resuming or retrying cannot add a second.
+        Index(
+            "uq_messages_campaign_step_contact",
+            "tenant_id",
+            "campaign_id",
+            "campaign_step_id",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("campaign_id IS NOT NULL"),
+            sqlite_where=text("campaign_id IS NOT NULL"),
+        ),
+        # The dispatcher's claim: due queued messages of one number, oldest first (only queued rows indexed).
+        Index(
+            "ix_messages_dispatch_due",
+            "tenant_id",
+            "sender_number_id",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'queued' AND campaign_id IS NOT NULL"),
+            sqlite_where=text("status = 'queued' AND campaign_id IS NOT NULL"),
+        ),
+        # Leases of messages handed to a provider: a row still `sending` after its lease is reconciled.
+        Index(
+            "ix_messages_sending",
+            "tenant_id",
+            "claimed_at",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
     )
 
     conversation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -100,6 +129,14 @@ class Message(IdMixin, TenantMixin, Base):
     read_at: Mapped[dt.datetime | None]
     failed_at: Mapped[dt.datetime | None]
     received_at: Mapped[dt.datetime | None]
+    # Campaign traffic: which campaign step sent it, retries, and when it may next be tried.
+    campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="SET NULL"))
+    campaign_step_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaign_steps.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    claimed_at: Mapped[dt.datetime | None]  # when a dispatcher moved it to `sending` (its lease start)
+    # Bit set of the milestones already counted in campaign_stats, so a counter moves once per message.
+    tallied: Mapped[int] = mapped_column(default=0)
 
 
 class Reply(IdMixin, TenantMixin, Base):

@@ -60,6 +60,7 @@ class MessageStatus(enum.StrEnum):
     read = "read"
     failed = "failed"
     unknown = "unknown"  # left in `sending` by a dead worker; fate unconfirmed
+    skipped = "skipped"  # not sent by policy: opted out, frequency cap, campaign stopped
     received = "received"  # inbound
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from greenline.contacts.phones import consent_phone, phone_digits
+from greenline.core import events
 from greenline.core.db import session_tenant, utcnow
 from greenline.core.errors import NotFound
 from greenline.core.pagination import Page, keyset_page, split_page
@@ -115,6 +116,9 @@ def opt_out(
     )
     session.flush()
     log.info("optouts.opted_out", source=source, campaign_id=campaign_id, created=created)
+    if created:
+        # Other domains react in this unit of work (campaigns stop their further steps at once).
+        events.emit(session, "contact.opted_out", {"tenant_id": tenant_id, "phone": e164, "source": source})
     return row, created
 
 
