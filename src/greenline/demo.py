@@ -12,6 +12,7 @@ from greenline.core.db import unscoped, utcnow
 from greenline.core.permissions import TenantRole
 from greenline.core.runtime import Runtime
 from greenline.core.security import hash_password
+from greenline.demo_campaigns import seed_campaigns
 from greenline.demo_data import seed_crm
 from greenline.models import ChannelType, QualityRating, SenderNumber, SenderStatus, Tenant, TenantUser, User
 from greenline.tenants.service import slugify
@@ -56,7 +57,8 @@ def seed_demo(runtime: Runtime) -> Tenant:
         admin_id = admin.id
     with runtime.task_session(tenant.id) as session:
         seed_crm(session, tenant.id, admin_id)
-        ensure_simulated_number(session)
+        sender_id = ensure_simulated_number(session).id
+    seed_campaigns(runtime, tenant.id, admin_id, sender_id)
     return tenant
 
 

@@ -1,4 +1,4 @@
-"""Drive the campaign engine by hand on a manual clock: tick, dispatch, let simulated time pass."""
+"""Drive the campaign engine by hand on a manual clock (campaigns/replay.py), and set up its data."""
 
 from __future__ import annotations
 
@@ -9,13 +9,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from greenline.campaigns import dispatcher, tasks
-from greenline.channels.registry import simulator_network
-from greenline.channels.simulator import ManualClock
-from greenline.core.clock import use_clock
-from greenline.core.jobs import Runner
+from greenline.campaigns.replay import Replay
 from greenline.core.runtime import Runtime
-from greenline.inbound.service import process_pending
 from greenline.models import Contact, Message, Unsubscriber
 from greenline.models.enums import ContactStatus
 from tests.factories import Actor
@@ -28,55 +23,17 @@ QUIET = {
 }  # fmt: skip
 
 
-class HandDriven:
-    """A job runner that leaves the campaign jobs to the test and runs every other job as usual."""
-
-    def __init__(self, inner: Runner) -> None:
-        self.inner = inner
-
-    def submit(self, name: str, kwargs: dict[str, Any]) -> None:
-        if not name.startswith("campaigns."):
-            self.inner.submit(name, kwargs)
-
-    def start(self) -> None:
-        self.inner.start()
-
-    def stop(self) -> None:
-        self.inner.stop()
-
-
-class Engine:
-    """The campaign engine for one tenant, stepped by a test on a manual clock."""
+class Engine(Replay):
+    """The campaign engine for one tenant, stepped by a test on a manual clock that starts now."""
 
     def __init__(self, runtime: Runtime, tenant_id: int) -> None:
-        self.runtime = runtime
-        self.tenant_id = tenant_id
-        self.clock = ManualClock(start=float(int(time.time())))
-        use_clock(runtime, self.clock)
-        if not isinstance(runtime.runner, HandDriven):
-            runtime.runner = HandDriven(runtime.runner)
-
-    @property
-    def network(self) -> Any:
-        return simulator_network(self.runtime)
+        super().__init__(runtime, tenant_id, start=float(int(time.time())))
 
     def step(self, seconds: float = 1.0, *, run_seconds: float = 0.3) -> int:
         """One round: queue due steps, let each number's dispatcher send, then let `seconds` pass."""
-        sent = 0
-        for sender_id in tasks.tick_tenant(self.runtime, self.tenant_id):
-            sent += dispatcher.dispatch_sender(self.runtime, self.tenant_id, sender_id, run_seconds=run_seconds)
+        sent = self.send_due(run_seconds=run_seconds)
         self.advance(seconds)
         return sent
-
-    def advance(self, seconds: float) -> None:
-        if seconds:
-            self.network.advance(seconds)
-        self.settle()
-
-    def settle(self) -> None:
-        """Apply every simulated webhook emitted so far."""
-        while process_pending(self.runtime):
-            pass
 
     def run(self, until: Callable[[], bool], *, seconds: float = 1.0, rounds: int = 200) -> int:
         for index in range(rounds):
