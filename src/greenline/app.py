@@ -36,6 +36,7 @@ from greenline.usage import service as usage
 from greenline.usage.api import router as usage_router
 from greenline.users.api import router as users_router
 from greenline.webhooks.api import router as webhooks_router
+from greenline.webui import install_webui
 from greenline.wiring import make_runtime
 
 PUSH_INTERVAL_SECONDS = 2.0
@@ -115,6 +116,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def metrics() -> Response:
         """Prometheus metrics. Public (scrape it from inside the network)."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    install_webui(app)
 
     if settings.cors_origins:
         app.add_middleware(

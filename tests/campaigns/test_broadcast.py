@@ -235,3 +235,19 @@ def test_templates_crud_list_and_use(client: TestClient, factory: Factory) -> No
     assert copy.json()["name"] == "Spring sale (copy)"
     filtered = client.get(f"{API}/filter", params={"status": "draft", "q": "copy"}, headers=admin.headers).json()
     assert [c["id"] for c in filtered["items"]] == [copy.json()["id"]]
+
+
+def test_another_tenants_segment_number_or_template_cannot_be_used(client: TestClient, factory: Factory) -> None:
+    owner, outsider = factory.tenant(), factory.tenant()
+    segment = client.post("/api/v1/segments/", json={"name": "VIP", "rules": {"all": []}}, headers=owner.headers)
+    number = sender(client, owner)
+    template = client.post(f"{API}/templates", json={"name": "T", "body": "Hi"}, headers=owner.headers)
+    attempts = {
+        "audience.segment_id": {"audience": {"segment_id": segment.json()["id"]}},
+        "sender_number_ids.0": {"sender_number_ids": [number["id"]]},
+        "template_id": {"template_id": template.json()["id"]},
+    }
+    for field, body in attempts.items():
+        response = client.post(f"{API}/", json={"name": "x", "message": "hi", **body}, headers=outsider.headers)
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["error"]["details"][0]["field"] == field

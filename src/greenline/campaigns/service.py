@@ -181,7 +181,10 @@ def _check_audience(session: Session, data: Audience) -> dict[str, Any]:
     if data.segment_id is not None:
         from greenline.segments.service import get_segment
 
-        get_segment(session, data.segment_id)
+        try:
+            get_segment(session, data.segment_id)
+        except NotFound:
+            raise InvalidInput("audience.segment_id", f"segment {data.segment_id} not found") from None
     if data.filter is not None:
         from greenline.segments.service import validate_rules
 
@@ -269,9 +272,13 @@ def campaign_out(session: Session, campaign: Campaign) -> CampaignOut:
 
 
 def create_campaign(session: Session, principal: Principal, data: CampaignCreate) -> CampaignOut:
-    if data.template_id is not None and data.message is None and data.steps is None:
-        template = get_template(session, data.template_id)
-        data = data.model_copy(update={"message": template.body})
+    if data.template_id is not None:
+        try:
+            template = get_template(session, data.template_id)
+        except NotFound:
+            raise InvalidInput("template_id", f"template {data.template_id} not found") from None
+        if data.message is None and data.steps is None:
+            data = data.model_copy(update={"message": template.body})
     steps = _steps_from(data, data.kind)
     if not steps:
         raise InvalidInput("message", "a campaign needs a message (or steps)")
