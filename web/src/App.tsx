@@ -20,6 +20,9 @@ const LeadsPage = lazy(() => import('./pages/leads/LeadsPage').then((m) => ({ de
 const NumbersPage = lazy(() => import('./pages/numbers/NumbersPage').then((m) => ({ default: m.NumbersPage })));
 const SettingsPage = lazy(() => import('./pages/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
 const TenantsPage = lazy(() => import('./pages/tenants/TenantsPage').then((m) => ({ default: m.TenantsPage })));
+const CampaignsPage = lazy(() => import('./pages/campaigns/CampaignsPage').then((m) => ({ default: m.CampaignsPage })));
+const CampaignEditorPage = lazy(() => import('./pages/campaigns/CampaignEditorPage').then((m) => ({ default: m.CampaignEditorPage })));
+const CampaignDetailPage = lazy(() => import('./pages/campaigns/CampaignDetailPage').then((m) => ({ default: m.CampaignDetailPage })));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { session, me, meLoading, meError, logout } = useAuth();
@@ -70,6 +73,10 @@ export function App() {
         <Route path="segments" element={<SegmentsPage />} />
         <Route path="inbox" element={<InboxPage />} />
         <Route path="inbox/:conversationId" element={<InboxPage />} />
+        <Route path="campaigns" element={<CampaignsPage />} />
+        <Route path="campaigns/new" element={<CampaignEditorPage />} />
+        <Route path="campaigns/:campaignId" element={<CampaignDetailPage />} />
+        <Route path="campaigns/:campaignId/edit" element={<CampaignEditorPage />} />
         <Route path="leads" element={<LeadsPage />} />
         <Route path="numbers" element={<NumbersPage />} />
         <Route path="settings" element={<SettingsPage />} />

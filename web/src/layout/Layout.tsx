@@ -13,6 +13,7 @@ import {
   IconMessages,
   IconPhone,
   IconSettings,
+  IconSpeakerphone,
   IconUser,
 } from '@tabler/icons-react';
 import { type ComponentType, Suspense } from 'react';
@@ -28,6 +29,7 @@ const ICONS: Record<string, ComponentType<{ size?: number }>> = {
   '/contacts': IconAddressBook,
   '/segments': IconFilter,
   '/inbox': IconMessages,
+  '/campaigns': IconSpeakerphone,
   '/leads': IconChartFunnel,
   '/numbers': IconPhone,
   '/settings': IconSettings,

@@ -14,6 +14,7 @@ export const NAV_ITEMS: NavItem[] = [
   { path: '/contacts', label: 'Contacts', anyOf: ['contacts:read'] },
   { path: '/segments', label: 'Segments', anyOf: ['contacts:read'] },
   { path: '/inbox', label: 'Inbox', anyOf: ['conversations:read'] },
+  { path: '/campaigns', label: 'Campaigns', anyOf: ['campaigns:read'] },
   { path: '/leads', label: 'Leads', anyOf: ['leads:read'] },
   { path: '/numbers', label: 'WhatsApp numbers', anyOf: ['whatsapp:read'] },
   { path: '/settings', label: 'Settings', anyOf: ['tenant:write', 'users:read', 'api_keys:manage', 'webhooks:manage'] },
