@@ -1,9 +1,11 @@
 """Signed Cloud API status webhooks against a real server on PostgreSQL, with `GET /` as baseline.
 
-Seeds N outbound messages in state `sent`, then POSTs one signed `delivered` status per message to
-`/api/v1/webhooks/whatsapp` from many concurrent clients. Measures acknowledgements per second and
-their latency, then waits (bounded) until the background processor has applied every stored event.
-Prints one JSON object.
+Seeds outbound messages in state `sent`, then POSTs one signed `delivered` status per message to
+`/api/v1/webhooks/whatsapp`: first closed loop (`--concurrency` in flight, the most it can take),
+then open loop at `--rate` per second (latency at the target rate, measured from when each request
+was due). `GET /` is measured with the same raw HTTP/1.1 client and connections. After each phase
+it waits (bounded) until the background processor has applied every stored event, and checks that
+every status reached its message. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,6 @@ PHONE_NUMBER_ID = "106540352242922"
 RECIPIENT = "14155550100"
 WEBHOOK = "/api/v1/webhooks/whatsapp"
 TARGET_RPS, TARGET_P99_MS = 2000.0, 50.0
-ONE_CONNECTION = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning)\b")
 HEX_ADDRESS = re.compile(r"0x[0-9a-f]+")
 log = logging.getLogger("bench.inbound_webhooks")
@@ -59,18 +59,19 @@ def status_payload(wamid: str, ts: int) -> dict[str, Any]:
     }
 
 
-def signed_bodies(prefix: str, n: int) -> list[tuple[bytes, dict[str, str]]]:
-    """Built before the timed phase, so the client spends no CPU on JSON or HMAC while measuring."""
-    bodies = []
+def signed_requests(prefix: str, n: int) -> list[bytes]:
+    """Whole HTTP requests, built before the timed phase: the client spends no CPU on JSON or HMAC while measuring."""
+    requests = []
     for i in range(n):
         raw = json.dumps(status_payload(f"{prefix}{i}", 1750030073 + i % 1000)).encode()
-        bodies.append((raw, {"Content-Type": "application/json", "X-Hub-Signature-256": sign_meta(APP_SECRET, raw)}))
-    return bodies
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign_meta(APP_SECRET, raw)}
+        requests.append(h.raw_request("POST", WEBHOOK, raw, headers))
+    return requests
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU of every `postgres` process on the machine (other users' queries included)."""
-    total = 0.0
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU of every `postgres` process on the machine by pid (other users' queries included)."""
+    found: dict[int, float] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
@@ -78,58 +79,37 @@ def postgres_cpu_seconds() -> float:
                     continue
             except OSError:
                 continue
-            total += h.cpu_seconds(int(proc.name)) or 0.0
-    return total
+            found[int(proc.name)] = h.cpu_seconds(int(proc.name)) or 0.0
+    return found
 
 
 async def post_all(
-    clients: list[httpx.AsyncClient], bodies: list[tuple[bytes, dict[str, str]]], seconds: float, pid: int
+    port: int, requests: list[bytes], args: argparse.Namespace, pid: int, rate: float | None = None
 ) -> dict[str, Any]:
-    """Each client POSTs the next unsent body until all are sent or the deadline passes."""
-    latencies: list[float] = []
-    statuses: Counter[str] = Counter()
-    samples: list[str] = []
-    nxt, deadline = 0, time.perf_counter() + seconds
+    """Every prepared webhook once over `args.concurrency` connections (closed loop, or open at `rate`/s)."""
+    pending = iter(requests)
+    result = await h.raw_load(
+        port,
+        lambda: next(pending, None),
+        args.concurrency,
+        args.max_seconds,
+        pid,
+        rate=rate,
+        extra_cpu=postgres_cpu_seconds,
+    )
+    return {**result, "path": WEBHOOK}
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal nxt
-        while nxt < len(bodies) and time.perf_counter() < deadline:
-            raw, headers = bodies[nxt]
-            nxt += 1
-            started = time.perf_counter()
-            try:
-                response = await client.post(WEBHOOK, content=raw, headers=headers)
-            except httpx.HTTPError as exc:
-                statuses[type(exc).__name__] += 1
-                continue
-            statuses[str(response.status_code)] += 1
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200 and len(samples) < 5:
-                samples.append(f"{response.status_code} {response.text[:200]}")
 
-    server_cpu, pg_cpu, client_cpu = h.cpu_seconds(pid), postgres_cpu_seconds(), time.process_time()
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(client) for client in clients))
-    elapsed = time.perf_counter() - started
-    server_s = (h.cpu_seconds(pid) or float("nan")) - (server_cpu or float("nan"))
-    ok, ordered = statuses.get("200", 0), sorted(latencies)
-    return {
-        "requests": sum(statuses.values()),
-        "ok": ok,
-        "statuses": dict(statuses),
-        "error_samples": samples,
-        "elapsed_s": round(elapsed, 3),
-        "rps": round(ok / elapsed, 1),  # 200 acknowledgements only
-        "p50_ms": round(h._percentile(ordered, 50) * 1000, 2),
-        "p99_ms": round(h._percentile(ordered, 99) * 1000, 2),
-        "max_ms": round(ordered[-1] * 1000, 2) if ordered else None,
-        "client_cpu_pct": round(100 * (time.process_time() - client_cpu) / elapsed, 1),
-        "server_cpu_pct": round(100 * server_s / elapsed, 1),
-        "server_cpu_ms_per_request": round(1000 * server_s / max(ok, 1), 3),
-        "postgres_cpu_pct": round(100 * (postgres_cpu_seconds() - pg_cpu) / elapsed, 1),
-        "path": WEBHOOK,
-        "started_at": started,
-    }
+async def get_root(port: int, seconds: float, args: argparse.Namespace, pid: int) -> dict[str, Any]:
+    """`GET /` back to back for `seconds` (at most `args.max_requests`), with the same client and concurrency."""
+    request, left = h.raw_request("GET", "/"), args.max_requests
+
+    def next_request() -> bytes | None:
+        nonlocal left
+        left -= 1
+        return request if left >= 0 else None
+
+    return {**await h.raw_load(port, next_request, args.concurrency, seconds, pid), "path": "/"}
 
 
 def probe_commits(url: str, n: int = 200) -> dict[str, Any]:
@@ -199,12 +179,8 @@ async def measure(args: argparse.Namespace, url: str, base_url: str, pid: int) -
         "-d",
         u.database or "",
     ]
-    async with AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=ONE_CONNECTION))
-            for _ in range(args.concurrency)
-        ]
-        client = clients[0]
+    port = int(base_url.rsplit(":", 1)[1])
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
         login = await client.post("/api/v1/auth/login-json", json={"email": EMAIL, "password": PASSWORD})
         assert login.status_code == 200, login.text
         tenant_id, auth = login.json()["tenant_id"], {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -224,7 +200,7 @@ async def measure(args: argparse.Namespace, url: str, base_url: str, pid: int) -
             client, f"/api/v1/whatsapp/numbers/{sender_id}", auth, lambda _: True
         )
 
-        log.info("seeding %d + %d warm-up messages", args.messages, args.warmup_webhooks)
+        log.info("seeding %d + %d + %d warm-up messages", args.messages, args.rate_messages, args.warmup_webhooks)
         seed = (
             f"BEGIN; SET LOCAL app.unscoped = 'on';"
             f" WITH c AS (INSERT INTO contacts (phone, name, tags, custom_data, priority, status, tenant_id,"
@@ -234,67 +210,81 @@ async def measure(args: argparse.Namespace, url: str, base_url: str, pid: int) -
             f" queued_at, sent_at, tenant_id, sender_number_id)"
             f" SELECT c.id, 'outbound', 'text', 'bench', 'sent', p || i, now(), now(), now(), {tenant_id}, {sender_id}"
             f" FROM c, (SELECT 'wamid.bench.' AS p, generate_series(0, {args.messages - 1}) AS i"
-            f"  UNION ALL SELECT 'wamid.warm.', generate_series(0, {args.warmup_webhooks - 1})) s;"
+            f"  UNION ALL SELECT 'wamid.warm.', generate_series(0, {args.warmup_webhooks - 1})"
+            f"  UNION ALL SELECT 'wamid.rate.', generate_series(0, {args.rate_messages - 1})) s;"
             f" COMMIT; ANALYZE messages;"
         )
         subprocess.run([*psql_db, "-qc", seed], check=True, capture_output=True, text=True)
-        total = args.messages + args.warmup_webhooks
+        total = args.messages + args.warmup_webhooks + args.rate_messages
+
+        async def wait_applied(expected: int, timeout: float) -> tuple[dict[str, int], bool]:
+            """Poll until `expected` messages are delivered and every stored event is processed (bounded)."""
+            deadline = time.monotonic() + timeout
+            while True:
+                state = apply_state(psql_db, tenant_id)
+                done = state["messages_delivered"] >= expected and state["events_processed"] == state["events_stored"]
+                if done or time.monotonic() > deadline:
+                    return state, done
+                await asyncio.sleep(0.1)
 
         commit_probe = await asyncio.to_thread(probe_commits, url)
         log.info("baseline GET /")
-        await h.load(clients, "/", {}, args.warmup, args.max_requests, pid)
-        baseline = await h.load(clients, "/", {}, args.duration, args.max_requests, pid)
-        baseline["path"] = "/"
+        await get_root(port, args.warmup, args, pid)
+        baseline = await get_root(port, args.duration, args, pid)
 
         log.info("building %d signed payloads", total)
-        warm_bodies = signed_bodies("wamid.warm.", args.warmup_webhooks)
-        bodies = signed_bodies("wamid.bench.", args.messages)
+        warm_bodies = signed_requests("wamid.warm.", args.warmup_webhooks)
+        bodies = signed_requests("wamid.bench.", args.messages)
+        rate_bodies = signed_requests("wamid.rate.", args.rate_messages)
         log.info("warm-up: %d webhooks", len(warm_bodies))
-        warm = await post_all(clients, warm_bodies, args.max_seconds, pid)
+        warm = await post_all(port, warm_bodies, args, pid)
         # Let the processor catch up with the warm-up, so the measured phase starts from an empty backlog.
-        deadline = time.monotonic() + min(args.apply_timeout, 20.0)
-        while apply_state(psql_db, tenant_id)["events_processed"] < warm["ok"] and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        await wait_applied(warm["ok"], min(args.apply_timeout, 20.0))
 
         log.info("measuring: %d webhooks, %d in flight", len(bodies), args.concurrency)
-        result = await post_all(clients, bodies, args.max_seconds, pid)
-        started = result.pop("started_at")
-        acked_at = started + result["elapsed_s"]
+        started = time.perf_counter()
+        result = await post_all(port, bodies, args, pid)
+        acked_at = time.perf_counter()
         at_ack = apply_state(psql_db, tenant_id)
-
-        log.info("waiting (at most %.0f s) for every event to be applied", args.apply_timeout)
-        deadline = time.monotonic() + args.apply_timeout
-        while True:
-            state = apply_state(psql_db, tenant_id)
-            done = state["messages_delivered"] == total and state["events_processed"] == state["events_stored"]
-            if done or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.1)
+        log.info("waiting (at most %.0f s) for them to be applied", args.apply_timeout)
+        state, done = await wait_applied(args.warmup_webhooks + args.messages, args.apply_timeout)
         applied_at = time.perf_counter()
-        warm.pop("started_at")
+
+        log.info("measuring: %d webhooks at %.0f/s (open loop)", len(rate_bodies), args.rate)
+        at_rate = await post_all(port, rate_bodies, args, pid, rate=args.rate)
+        rate_acked_at = time.perf_counter()
+        final, rate_done = await wait_applied(total, args.apply_timeout)
+        rate_applied_at = time.perf_counter()
     all_applied = (
         done
-        and state["events_stored"] == total
-        and state["messages_with_delivered_at"] == total
-        and state["events_with_errors"] == 0
-        and state["unmatched_statuses"] == 0
+        and rate_done
+        and final["events_stored"] == total
+        and final["messages_delivered"] == total
+        and final["messages_with_delivered_at"] == total
+        and final["events_with_errors"] == 0
+        and final["unmatched_statuses"] == 0
     )
     return {
         "baseline": baseline,
         "webhooks": result,
+        "webhooks_at_rate": at_rate,
         "warmup_webhooks": {k: warm[k] for k in ("ok", "statuses", "rps", "p50_ms", "p99_ms")},
         "apply": {
             "all_applied": all_applied,
-            "timed_out": not done,
+            "timed_out": not (done and rate_done),
             # None when the wait timed out: nothing was "all applied" then.
             "seconds_from_first_post_to_all_applied": round(applied_at - started, 2) if done else None,
             "seconds_after_last_ack_until_all_applied": round(applied_at - acked_at, 2) if done else None,
+            "seconds_after_last_ack_until_all_applied_at_rate": (
+                round(rate_applied_at - rate_acked_at, 2) if rate_done else None
+            ),
             "seconds_waited_after_last_ack": round(applied_at - acked_at, 2),
-            # Messages actually delivered (warm-up included) over the time since the measured phase began.
+            # Messages delivered (warm-up included) over the time since the closed-loop phase began.
             "applied_per_s_overall": round(state["messages_delivered"] / (applied_at - started), 1),
             "expected_events": total,
             "at_last_ack": at_ack,
-            "final": state,
+            "after_closed_loop": state,
+            "final": final,
         },
         "retries": retries,
         "commit_probe": commit_probe,
@@ -319,7 +309,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             h.greenline(env, workdir, "create-admin", "--email", ROOT_EMAIL, "--password", PASSWORD)
             h.greenline(env, workdir, "create-tenant", "Bench Co", "--admin-email", EMAIL, "--admin-password", PASSWORD)
             with (
-                h.server(env, workdir, args.startup_timeout) as (base_url, server),
+                h.server(env, workdir, args.startup_timeout, "--workers", str(args.workers)) as (base_url, server),
                 asyncio.Runner(loop_factory=(loop := h.loop_factory())) as runner,
             ):
                 results = runner.run(measure(args, url, base_url, server.pid))
@@ -327,10 +317,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             server_info["log_digest"] = log_digest(workdir / "server.log")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    base, hooks, apply = results["baseline"], results["webhooks"], results["apply"]
+    base, hooks, apply, at_rate = (
+        results["baseline"],
+        results["webhooks"],
+        results["apply"],
+        results["webhooks_at_rate"],
+    )
+    # At the target rate the server must keep up (the phase lasts no longer than it should) and answer fast.
+    kept_up = at_rate["ok"] == args.rate_messages and at_rate["rps"] >= 0.98 * args.rate
+    met = {
+        "acks_per_s": hooks["rps"] >= TARGET_RPS,
+        "p99_ms": at_rate["p99_ms"] < TARGET_P99_MS and kept_up,
+        "every_event_applied": apply["all_applied"],
+    }
     return {
         "benchmark": "inbound_webhooks",
-        "results": {"baseline": base, "webhooks": hooks, "warmup_webhooks": results["warmup_webhooks"]},
+        "results": {
+            "baseline": base,
+            "webhooks": hooks,
+            "webhooks_at_rate": at_rate,
+            "warmup_webhooks": results["warmup_webhooks"],
+        },
         "apply": apply,
         "commit_probe": results["commit_probe"],
         "ratios_vs_baseline": {
@@ -340,29 +347,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ),
         },
         "targets": {
-            "acks_per_s": {"target": TARGET_RPS, "measured": hooks["rps"], "met": hooks["rps"] >= TARGET_RPS},
-            "p99_ms": {"target": TARGET_P99_MS, "measured": hooks["p99_ms"], "met": hooks["p99_ms"] < TARGET_P99_MS},
-            "every_event_applied": {"met": apply["all_applied"]},
-            "all_met": hooks["rps"] >= TARGET_RPS and hooks["p99_ms"] < TARGET_P99_MS and apply["all_applied"],
+            "acks_per_s": {"target": TARGET_RPS, "measured_closed_loop": hooks["rps"], "met": met["acks_per_s"]},
+            "p99_ms": {
+                "target": TARGET_P99_MS,
+                "measured_at_rate": at_rate["p99_ms"],
+                "rate": args.rate,
+                "achieved_rate": at_rate["rps"],
+                "measured_closed_loop": hooks["p99_ms"],
+                "met": met["p99_ms"],
+            },
+            "every_event_applied": {"met": met["every_event_applied"]},
+            "all_met": all(met.values()),
         },
         "machine": machine,
         "parameters": {
             "messages": args.messages,
+            "rate_messages": args.rate_messages,
+            "rate_per_s": args.rate,
             "warmup_webhooks": args.warmup_webhooks,
             "concurrency": args.concurrency,
+            "workers": args.workers,
             "baseline_duration_s": args.duration,
             "baseline_warmup_s": args.warmup,
             "max_seconds": args.max_seconds,
             "apply_timeout_s": args.apply_timeout,
             "payload": "one Cloud API `delivered` status per POST, X-Hub-Signature-256 signed",
-            "server": "greenline serve (uvicorn, 1 process, embedded mode: processor thread in the same process)",
-            "client": f"{args.concurrency} x httpx.AsyncClient(1 connection), " + ("uvloop" if loop else "asyncio"),
+            "server": f"greenline serve --workers {args.workers} (uvicorn + uvloop + httptools; embedded mode: each"
+            " worker has its own group-commit writer and processor thread)",
+            "client": f"raw HTTP/1.1 keep-alive, {args.concurrency} connections, one process, "
+            + ("uvloop" if loop else "asyncio")
+            + f"; closed loop, then open loop at {args.rate:g}/s",
         },
         "server": {
             **server_info,
             "non_200_responses": {
                 "baseline": base["requests"] - base["ok"],
                 "webhooks": hooks["requests"] - hooks["ok"],
+                "webhooks_at_rate": at_rate["requests"] - at_rate["ok"],
             },
             "read_after_write_retries": results["retries"],
         },
@@ -374,7 +395,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=20_000, help="messages seeded and webhooks sent (measured)")
     parser.add_argument("--warmup-webhooks", type=int, default=1_000, help="unmeasured webhooks first")
-    parser.add_argument("--concurrency", type=int, default=64, help="concurrent requests in flight")
+    parser.add_argument("--rate-messages", type=int, default=20_000, help="webhooks sent in the open-loop phase")
+    parser.add_argument("--rate", type=float, default=TARGET_RPS, help="webhooks per second in the open-loop phase")
+    parser.add_argument("--concurrency", type=int, default=64, help="connections (closed loop: requests in flight)")
+    parser.add_argument("--workers", type=int, default=2, help="`greenline serve --workers`")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds of the GET / baseline")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds of GET / first")
     parser.add_argument("--max-requests", type=int, default=200_000, help="hard cap on baseline requests")
@@ -383,8 +407,11 @@ def main() -> None:
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     parser.add_argument("--database-url", default=DEFAULT_URL, help="a dedicated PostgreSQL database (dropped after)")
     args = parser.parse_args()
-    if not args.database_url.startswith("postgresql") or min(args.messages, args.warmup_webhooks) < 1:
-        parser.error("needs a PostgreSQL --database-url and at least one message and one warm-up webhook")
+    if (
+        not args.database_url.startswith("postgresql")
+        or min(args.messages, args.warmup_webhooks, args.rate_messages) < 1
+    ):
+        parser.error("needs a PostgreSQL --database-url and at least one webhook in each phase")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup in `finally` on SIGTERM too

@@ -28,6 +28,7 @@ from greenline.core.runtime import Runtime
 from greenline.health.api import router as health_router
 from greenline.imports.api import router as imports_router
 from greenline.inbound.api import router as inbound_router
+from greenline.inbound.fastpath import WhatsAppWebhookFastPath
 from greenline.leads.api import router as leads_router
 from greenline.optouts.api import router as optouts_router
 from greenline.segments.api import router as segments_router
@@ -132,4 +133,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         RequestContextMiddleware,
         on_tenant_request=lambda tenant_id: usage.record(runtime.meter, tenant_id, "api_calls"),
     )
+    # Outermost: Meta's webhook POSTs skip the stack above (inbound/fastpath.py).
+    app.add_middleware(WhatsAppWebhookFastPath, runtime=runtime)
     return app

@@ -8,7 +8,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from greenline.config import Settings, get_settings
+from greenline.config import VAR_DIR, Settings, get_settings
 from greenline.core import migrate as migrations
 from greenline.imports.cli import import_app
 
@@ -16,20 +16,30 @@ app = typer.Typer(help="Greenline: multi-tenant WhatsApp marketing and CRM.", no
 console = Console()
 
 
-def _serve(host: str | None, port: int | None, settings: Settings | None = None) -> None:
+def _serve(host: str | None, port: int | None, settings: Settings | None = None, workers: int = 1) -> None:
+    settings = settings or get_settings()
+    host, port = host or settings.host, port or settings.port
+    if workers > 1:
+        if not settings.is_postgres:
+            raise typer.BadParameter("several workers need PostgreSQL (SQLite has one writer)", param_hint="--workers")
+        # Each worker process builds its own app and runtime from the environment.
+        uvicorn.run("greenline.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
+        return
     from greenline.app import create_app
 
-    settings = settings or get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default GREENLINE_PORT or 8000)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Server processes (default GREENLINE_WEB_CONCURRENCY or 1)")
+    ] = None,
 ) -> None:
     """Serve the API (and, in embedded mode, run the jobs in-process)."""
-    _serve(host, port)
+    _serve(host, port, workers=workers or get_settings().web_concurrency)
 
 
 @app.command()
@@ -118,12 +128,16 @@ def create_tenant(
 def worker(
     queues: Annotated[str, typer.Option(help="Comma-separated queues")] = "default,imports,webhooks,dispatch,inbound",
     concurrency: Annotated[int, typer.Option(help="Worker processes")] = 2,
+    hostname: Annotated[str | None, typer.Option(help="Node name, unique per worker on one host (e.g. w1@%h)")] = None,
 ) -> None:
     """Run a Celery worker (scale mode: needs GREENLINE_REDIS_URL)."""
     _require_redis()
     from greenline.worker import celery_app
 
-    celery_app.worker_main(["worker", "--loglevel=INFO", f"--queues={queues}", f"--concurrency={concurrency}"])
+    argv = ["worker", "--loglevel=INFO", f"--queues={queues}", f"--concurrency={concurrency}"]
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    celery_app.worker_main(argv)
 
 
 @app.command()
@@ -132,7 +146,8 @@ def beat() -> None:
     _require_redis()
     from greenline.worker import celery_app
 
-    celery_app.start(["beat", "--loglevel=INFO", "--schedule=var/celerybeat-schedule"])
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule state there
+    celery_app.start(["beat", "--loglevel=INFO", f"--schedule={VAR_DIR / 'celerybeat-schedule'}"])
 
 
 def _require_redis() -> None:

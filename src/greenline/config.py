@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # `greenline serve` processes (uvicorn workers); more than one needs PostgreSQL.
+    web_concurrency: int = Field(default=1, ge=1)
     admin_email: str = "admin@greenline.local"
     admin_password: str = "greenline-demo"
     demo_tenant_name: str = "Demo Company"

@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 from fastapi.testclient import TestClient
 
 from greenline.channels.signatures import sign_meta
+from greenline.core.runtime import Runtime
+from greenline.models import Message
+from tests.factories import Actor
 
 APP_SECRET = "test-app-secret-123456"
 VERIFY_TOKEN = "verify-me-please"
@@ -65,6 +68,41 @@ def post_signed(client: TestClient, payload: dict[str, Any], secret: str = APP_S
         content=raw,
         headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign_meta(secret, raw)},
     )
+
+
+def cloud_number(client: TestClient, admin: Actor, number_id: str = PHONE_NUMBER_ID) -> dict[str, Any]:
+    """Register a Cloud API number for `admin`'s tenant; its sends go to a closed local port."""
+    response = client.post(
+        "/api/v1/whatsapp/numbers",
+        json={
+            "name": "Main",
+            "display_number": "+1 415 555 2671",
+            "channel": "cloud",
+            "cloud": {
+                "phone_number_id": number_id,
+                "access_token": "EAAG-test-token-123",
+                "base_url": "http://127.0.0.1:9",
+            },
+        },
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def outbound_message(runtime: Runtime, tenant_id: int, contact_phone: str, wamid: str) -> int:
+    """An outbound message the provider accepted (as the dispatcher leaves it)."""
+    from greenline.inbound.incoming import ensure_contact
+    from greenline.models.enums import Direction, MessageStatus
+
+    with runtime.task_session(tenant_id) as session:
+        contact = ensure_contact(session, contact_phone, None)
+        message = Message(contact_id=contact.id, direction=Direction.outbound, body="Offer!", status=MessageStatus.sent,
+                          provider_message_id=wamid)  # fmt: skip
+        session.add(message)
+        session.flush()
+        return message.id
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:

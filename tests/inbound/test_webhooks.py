@@ -3,69 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from greenline.app import create_app
-from greenline.core.counters import MemoryCounters
-from greenline.core.db import Database, unscoped
-from greenline.core.jobs import InProcessRunner, registry
-from greenline.core.runtime import Runtime, build_runtime, set_runtime
+from greenline.core.db import unscoped
+from greenline.core.runtime import Runtime
 from greenline.models import InboundEvent, Message, UnmatchedStatus
-from tests.conftest import make_settings, truncate_all
 from tests.factories import Actor, Factory
 from tests.inbound.helpers import (
     APP_SECRET,
-    PHONE_NUMBER_ID,
     VERIFY_TOKEN,
+    cloud_number,
     eventually,
+    outbound_message,
     post_signed,
     status,
     text_message,
 )
-
-
-@pytest.fixture
-def wa_runtime(database: Database, db_url: str) -> Iterator[Runtime]:
-    truncate_all(db_url)
-    settings = make_settings(db_url, whatsapp_app_secret=APP_SECRET, whatsapp_verify_token=VERIFY_TOKEN)
-    rt = build_runtime(settings, InProcessRunner(registry, run_schedules=False), MemoryCounters(), database)
-    set_runtime(rt)
-    yield rt
-    rt.stop_services()
-    rt.runner.stop()
-    set_runtime(None)
-
-
-@pytest.fixture
-def wa(wa_runtime: Runtime) -> Iterator[tuple[TestClient, Factory]]:
-    with TestClient(create_app(wa_runtime.settings, wa_runtime), raise_server_exceptions=False) as client:
-        yield client, Factory(client, wa_runtime)
-
-
-def _cloud_number(client: TestClient, admin: Actor, number_id: str = PHONE_NUMBER_ID) -> dict[str, Any]:
-    response = client.post(
-        "/api/v1/whatsapp/numbers",
-        json={
-            "name": "Main",
-            "display_number": "+1 415 555 2671",
-            "channel": "cloud",
-            # The send path is pointed at a closed local port: this test is about receiving.
-            "cloud": {
-                "phone_number_id": number_id,
-                "access_token": "EAAG-test-token-123",
-                "base_url": "http://127.0.0.1:9",
-            },
-        },
-        headers=admin.headers,
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _conversations(client: TestClient, admin: Actor) -> list[dict[str, Any]]:
@@ -110,7 +66,7 @@ def test_bad_or_missing_signature_is_refused_and_stored_nowhere(
 def test_incoming_message_creates_contact_and_conversation(wa: tuple[TestClient, Factory]) -> None:
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
+    cloud_number(client, admin)
     response = post_signed(client, text_message("16505551234", "Do you ship to Texas?", name="Pablo M."))
     assert response.status_code == 200
     assert response.text == "EVENT_RECEIVED"
@@ -126,7 +82,7 @@ def test_incoming_message_creates_contact_and_conversation(wa: tuple[TestClient,
 def test_redelivered_webhook_is_applied_once(wa: tuple[TestClient, Factory], wa_runtime: Runtime) -> None:
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
+    cloud_number(client, admin)
     payload = text_message("16505551234", "Hello", wamid="wamid.same")
     for _ in range(3):
         assert post_signed(client, payload).status_code == 200
@@ -143,20 +99,6 @@ def test_redelivered_webhook_is_applied_once(wa: tuple[TestClient, Factory], wa_
         assert session.scalar(select(func.count()).select_from(Message)) == 1
 
 
-def _outbound(runtime: Runtime, tenant_id: int, contact_phone: str, wamid: str) -> int:
-    """An outbound message the provider accepted (as the dispatcher leaves it)."""
-    from greenline.inbound.incoming import ensure_contact
-    from greenline.models.enums import Direction, MessageStatus
-
-    with runtime.task_session(tenant_id) as session:
-        contact = ensure_contact(session, contact_phone, None)
-        message = Message(contact_id=contact.id, direction=Direction.outbound, body="Offer!", status=MessageStatus.sent,
-                          provider_message_id=wamid)  # fmt: skip
-        session.add(message)
-        session.flush()
-        return message.id
-
-
 def _message(runtime: Runtime, tenant_id: int | None, message_id: int) -> Message:
     with runtime.db.session(tenant_id) as session:
         message = session.get(Message, message_id)
@@ -169,8 +111,8 @@ def test_statuses_are_monotonic_and_late_delivered_never_overwrites_read(
 ) -> None:
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
-    message_id = _outbound(wa_runtime, admin.tenant_id or 0, "+16505551234", "wamid.out.1")
+    cloud_number(client, admin)
+    message_id = outbound_message(wa_runtime, admin.tenant_id or 0, "+16505551234", "wamid.out.1")
     post_signed(client, status("wamid.out.1", "read", "16505551234", ts=1750030100))
     eventually(lambda: _message(wa_runtime, admin.tenant_id, message_id).status == "read")
     post_signed(client, status("wamid.out.1", "delivered", "16505551234", ts=1750030090))
@@ -187,8 +129,8 @@ def test_statuses_are_monotonic_and_late_delivered_never_overwrites_read(
 def test_failure_records_code_and_reason(wa: tuple[TestClient, Factory], wa_runtime: Runtime) -> None:
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
-    message_id = _outbound(wa_runtime, admin.tenant_id or 0, "+16505551234", "wamid.out.2")
+    cloud_number(client, admin)
+    message_id = outbound_message(wa_runtime, admin.tenant_id or 0, "+16505551234", "wamid.out.2")
     post_signed(client, status("wamid.out.2", "failed", "16505551234", code=131049))
     message = eventually(lambda: (m := _message(wa_runtime, admin.tenant_id, message_id)).status == "failed" and m)
     assert message.error_code == "131049"
@@ -198,7 +140,7 @@ def test_failure_records_code_and_reason(wa: tuple[TestClient, Factory], wa_runt
 def test_unknown_message_ids_are_kept_for_reconciliation(wa: tuple[TestClient, Factory], wa_runtime: Runtime) -> None:
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
+    cloud_number(client, admin)
     post_signed(client, status("wamid.early", "delivered", "16505551234"))
 
     def unmatched() -> int:
@@ -208,7 +150,7 @@ def test_unknown_message_ids_are_kept_for_reconciliation(wa: tuple[TestClient, F
     eventually(unmatched)
     from greenline.inbound.statuses import reconcile_unmatched
 
-    message_id = _outbound(wa_runtime, admin.tenant_id or 0, "+16505551234", "wamid.early")
+    message_id = outbound_message(wa_runtime, admin.tenant_id or 0, "+16505551234", "wamid.early")
     with wa_runtime.task_session(admin.tenant_id) as session:
         assert reconcile_unmatched(session, admin.tenant_id or 0, ["wamid.early"]) == 1
     assert _message(wa_runtime, admin.tenant_id, message_id).status == "delivered"
@@ -217,7 +159,7 @@ def test_unknown_message_ids_are_kept_for_reconciliation(wa: tuple[TestClient, F
 def test_stop_keyword_opts_out_and_queues_one_confirmation(wa: tuple[TestClient, Factory]) -> None:
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
+    cloud_number(client, admin)
     post_signed(client, text_message("16505551234", "Hola"))
     eventually(lambda: _conversations(client, admin))
     post_signed(client, text_message("16505551234", "  Stop! "))
@@ -245,7 +187,7 @@ def test_user_preferences_stop_opts_out(wa: tuple[TestClient, Factory]) -> None:
 
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
+    cloud_number(client, admin)
     payload = envelope(
         {
             "contacts": [{"wa_id": "16505551234"}],
@@ -264,9 +206,9 @@ def test_events_for_another_tenants_number_never_touch_this_tenant(
     client, factory = wa
     a = factory.tenant()
     b = factory.tenant()
-    _cloud_number(client, a, "111111111111")
-    _cloud_number(client, b, "222222222222")
-    a_message = _outbound(wa_runtime, a.tenant_id or 0, "+16505551234", "wamid.a")
+    cloud_number(client, a, "111111111111")
+    cloud_number(client, b, "222222222222")
+    a_message = outbound_message(wa_runtime, a.tenant_id or 0, "+16505551234", "wamid.a")
     # B's number reports a status for A's message id and a message: only B is affected.
     post_signed(client, status("wamid.a", "read", "16505551234", number_id="222222222222"))
     post_signed(client, text_message("16505551234", "hi B", number_id="222222222222"))
@@ -295,7 +237,7 @@ def test_incoming_message_and_stop_reach_tenant_webhooks(wa: tuple[TestClient, F
 
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
+    cloud_number(client, admin)
     created = client.post(
         "/api/v1/webhooks/",
         json={"url": "http://127.0.0.1:9/hook", "event_types": ["message.received", "contact.opted_out"]},
@@ -316,8 +258,8 @@ def test_a_batch_of_many_statuses_is_applied(wa: tuple[TestClient, Factory], wa_
 
     client, factory = wa
     admin = factory.tenant()
-    _cloud_number(client, admin)
-    ids = [_outbound(wa_runtime, admin.tenant_id or 0, "+16505551234", f"wamid.many.{i}") for i in range(5)]
+    cloud_number(client, admin)
+    ids = [outbound_message(wa_runtime, admin.tenant_id or 0, "+16505551234", f"wamid.many.{i}") for i in range(5)]
     items = [
         {"id": f"wamid.many.{i}", "status": state, "timestamp": "1750030073", "recipient_id": "16505551234"}
         for i in range(5)

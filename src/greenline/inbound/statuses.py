@@ -4,15 +4,22 @@ sent → delivered → read only ever move forward: a late `delivered` never ove
 duplicate changes nothing, and `failed` only applies to a message not yet delivered. Timestamps of
 each transition are filled once (the first report wins). Statuses for message ids we do not know
 are kept in `unmatched_statuses` for reconciliation (the webhook can beat our own send call).
+
+Each status that moves a message forward is a `message.status` tenant webhook event, but only for a
+tenant with an active endpoint subscribed to it: the endpoints are read once per batch, and a tenant
+without one pays nothing beyond that read. When someone listens, the batch's messages are locked first
+(in id order), so the transitions computed here are exactly those the UPDATEs make, whatever another
+processor does meanwhile; the events are then written with one INSERT.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, literal_column, or_, select, update
+from sqlalchemy import Row, Table, bindparam, case, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from greenline.channels.base import StatusUpdate
@@ -20,6 +27,8 @@ from greenline.core import events as domain_events
 from greenline.core.db import utcnow
 from greenline.models import Message, UnmatchedStatus
 from greenline.models.enums import Direction, MessageStatus
+from greenline.webhooks import service as webhooks
+from greenline.webhooks.events import WebhookEventType
 
 _BEFORE_SENT = (MessageStatus.pending, MessageStatus.queued, MessageStatus.sending, MessageStatus.unknown)
 # For each reported status: the stored statuses it may replace, and the timestamp column it fills.
@@ -44,18 +53,15 @@ def apply_statuses(
     usable = [u for u in updates if u.status in _TRANSITIONS]
     if not usable:
         return Applied(0, 0)
-    ids = {u.provider_message_id for u in usable}
-    known = set(
-        session.scalars(
-            select(Message.provider_message_id).where(
-                Message.tenant_id == tenant_id,
-                Message.provider_message_id.in_(ids),
-                Message.direction == Direction.outbound,
-            )
-        )
-    )
     table = cast(Table, Message.__table__)
+    endpoints = webhooks.subscribed_endpoints(session, WebhookEventType.message_status)
+    known = _known_messages(session, tenant_id, {u.provider_message_id for u in usable}, lock=bool(endpoints))
+    current = {row.id: row.status for rows in known.values() for row in rows}
+    events: list[tuple[Mapping[str, Any], dt.datetime]] = []
     for status, (replaceable, column) in _TRANSITIONS.items():
+        matching = [u for u in usable if u.status == status and u.provider_message_id in known]
+        if not matching:
+            continue
         rows = [
             {
                 "pid": u.provider_message_id,
@@ -63,11 +69,8 @@ def apply_statuses(
                 "code": str(u.error_code) if u.error_code is not None else None,
                 "reason": (u.error_message or "")[:500] or None,
             }
-            for u in usable
-            if u.status == status and u.provider_message_id in known
+            for u in matching
         ]
-        if not rows:
-            continue
         # Plain comparisons: an expanding IN list cannot be used in an executemany.
         applies = or_(*(table.c.status == literal_column(f"'{s.value}'") for s in replaceable))
         values = {
@@ -89,6 +92,14 @@ def apply_statuses(
             .values(values)
         )
         session.execute(stmt, rows)
+        if endpoints:
+            # The same rule as the UPDATE, row by row in the same order: duplicates and stale reports emit nothing.
+            for u in matching:
+                for message in known[u.provider_message_id]:
+                    if current[message.id] in replaceable:
+                        current[message.id] = MessageStatus(status)
+                        events.append((_event_data(message, u, sender_number_id), u.occurred_at))
+    webhooks.emit_many(session, WebhookEventType.message_status, events, endpoints)
     # Campaign counters move in the same unit of work (campaigns/stats.py counts each milestone once).
     domain_events.emit(session, "messages.statuses_applied", {"tenant_id": tenant_id, "provider_message_ids": [
         u.provider_message_id for u in usable if u.provider_message_id in known]})  # fmt: skip
@@ -111,6 +122,42 @@ def apply_statuses(
             ],
         )
     return Applied(len(usable) - len(unknown), len(unknown))
+
+
+def _known_messages(session: Session, tenant_id: int, ids: set[str], *, lock: bool) -> dict[str, list[Row[Any]]]:
+    """The tenant's outbound messages with these provider ids; locked in id order when `lock` (PostgreSQL)."""
+    stmt = select(
+        Message.id,
+        Message.provider_message_id,
+        Message.status,
+        Message.contact_id,
+        Message.conversation_id,
+        Message.campaign_id,
+    ).where(
+        Message.tenant_id == tenant_id, Message.provider_message_id.in_(ids), Message.direction == Direction.outbound
+    )
+    if lock:
+        stmt = stmt.order_by(Message.id).with_for_update()
+    known: dict[str, list[Row[Any]]] = {}
+    for row in session.execute(stmt).all():
+        known.setdefault(str(row.provider_message_id), []).append(cast("Row[Any]", row))
+    return known
+
+
+def _event_data(message: Row[Any], update: StatusUpdate, sender_number_id: int | None) -> dict[str, Any]:
+    """The `data` of one `message.status` event (docs/webhooks.md)."""
+    failed = update.status == "failed"
+    return {
+        "message_id": message.id,
+        "provider_message_id": update.provider_message_id,
+        "contact_id": message.contact_id,
+        "conversation_id": message.conversation_id,
+        "campaign_id": message.campaign_id,
+        "sender_number_id": sender_number_id,
+        "status": update.status,
+        "timestamp": update.occurred_at.astimezone(dt.UTC).isoformat(),
+        "error": {"code": update.error_code, "reason": update.error_message} if failed else None,
+    }
 
 
 def reconcile_unmatched(session: Session, tenant_id: int, provider_message_ids: Sequence[str]) -> int:

@@ -6,13 +6,17 @@ from typing import Any
 
 from greenline.core.jobs import registry
 from greenline.core.runtime import get_runtime
-from greenline.inbound.service import process_pending
+from greenline.inbound.service import process_pending, wake_processor
 
 
 @registry.job("inbound.process", queue="inbound")
 def process_inbound(**_: Any) -> int:
     """Apply stored provider events until none are left; returns how many were applied."""
     runtime = get_runtime()
+    if not runtime.settings.scale_mode:
+        # Embedded mode: the processor thread does the work; a second consumer would only compete with it.
+        wake_processor(runtime)
+        return 0
     total = 0
     while (done := process_pending(runtime)) > 0:
         total += done

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import structlog
@@ -41,6 +41,7 @@ DELIVER_JOB = "webhooks.deliver"
 MAX_ENDPOINTS_PER_TENANT = 20
 _EMITTABLE = frozenset(WebhookEventType)
 _ENQUEUED = "greenline.webhooks.enqueued"
+_ACTIVE = "greenline.webhooks.active_endpoints"
 
 
 # --- endpoints -------------------------------------------------------------------
@@ -128,42 +129,92 @@ def _enqueue_delivery(session: Session, tenant_id: int) -> None:
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_enqueued(session: Session, *_: Any) -> None:
+def _forget_per_transaction(session: Session, *_: Any) -> None:
     session.info.pop(_ENQUEUED, None)
+    session.info.pop(_ACTIVE, None)
 
 
 def emit(session: Session, event_type: str, data: Mapping[str, Any], *, occurred_at: dt.datetime | None = None) -> int:
     """Queue `event_type` for every active endpoint of the session's tenant subscribed to it; returns how many."""
     if event_type not in _EMITTABLE:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    tenant_id = session_tenant(session)
-    if tenant_id is None:
-        raise ValueError("webhooks.emit needs a session bound to a tenant")
+    tenant_id = _tenant(session)
     endpoints = session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.is_active.is_(True))
     ).all()
     targets = [endpoint_id for endpoint_id, types in endpoints if is_subscribed(types, event_type)]
     if not targets:
         return 0
+    return _queue(session, tenant_id, event_type, [(data, occurred_at or utcnow())], targets)
+
+
+def subscribed_endpoints(session: Session, event_type: str) -> list[int]:
+    """Active endpoints of the session's tenant subscribed to `event_type`, read once per transaction.
+
+    For hot paths that emit in batches (status updates): they ask first and skip all the work of
+    building events when nobody listens. The answer is forgotten at commit or rollback, so a change
+    to the endpoints applies from the next batch on.
+    """
+    tenant_id = _tenant(session)
+    cache: dict[int, list[tuple[int, list[str]]]] = session.info.setdefault(_ACTIVE, {})
+    if tenant_id not in cache:
+        rows = session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.is_active.is_(True))
+        ).all()
+        cache[tenant_id] = [(endpoint_id, list(types)) for endpoint_id, types in rows]
+    return [endpoint_id for endpoint_id, types in cache[tenant_id] if is_subscribed(types, event_type)]
+
+
+def emit_many(
+    session: Session, event_type: str, events: Sequence[tuple[Mapping[str, Any], dt.datetime]], endpoint_ids: list[int]
+) -> int:
+    """Queue many events of one type to `endpoint_ids` (from `subscribed_endpoints`) with one INSERT.
+
+    Each `(data, occurred_at)` becomes one event with its own id, shared by every endpoint's copy.
+    Returns the number of deliveries queued.
+    """
+    if event_type not in _EMITTABLE:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    if not events or not endpoint_ids:
+        return 0
+    return _queue(session, _tenant(session), event_type, events, endpoint_ids)
+
+
+def _tenant(session: Session) -> int:
+    tenant_id = session_tenant(session)
+    if tenant_id is None:
+        raise ValueError("emitting webhook events needs a session bound to a tenant")
+    return tenant_id
+
+
+def _queue(
+    session: Session,
+    tenant_id: int,
+    event_type: str,
+    events: Sequence[tuple[Mapping[str, Any], dt.datetime]],
+    endpoint_ids: list[int],
+) -> int:
     now = utcnow()
-    payload = event_payload(tenant_id, event_type, data, occurred_at or now)
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "endpoint_id": endpoint_id,
-            "event_id": payload["id"],
-            "event_type": event_type,
-            "payload": payload,
-            "status": DeliveryStatus.pending.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for endpoint_id in targets
-    ]
+    rows: list[dict[str, Any]] = []
+    for data, occurred_at in events:
+        payload = event_payload(tenant_id, event_type, data, occurred_at)
+        rows.extend(
+            {
+                "tenant_id": tenant_id,
+                "endpoint_id": endpoint_id,
+                "event_id": payload["id"],
+                "event_type": event_type,
+                "payload": payload,
+                "status": DeliveryStatus.pending.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for endpoint_id in endpoint_ids
+        )
     session.execute(insert(WebhookDelivery), rows)
     _enqueue_delivery(session, tenant_id)
-    return len(targets)
+    return len(rows)
 
 
 def queue_test(session: Session, endpoint_id: int) -> WebhookDelivery:
