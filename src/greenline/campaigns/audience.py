@@ -87,6 +87,8 @@ def _rotation(sender_ids: Sequence[int], weights: Sequence[int] | None) -> Colum
 
 def sender_choice(sender_ids: Sequence[int], weights: Sequence[int] | None = None) -> ColumnElement[Any]:
     """The contact's conversation number when it is one of ours (sticky), else the rotation's pick."""
+    if len(sender_ids) == 1:
+        return literal(sender_ids[0], Integer)  # one number: nothing to choose, no per-contact lookup
     sticky = (
         select(Conversation.sender_number_id)
         .where(

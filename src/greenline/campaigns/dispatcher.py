@@ -7,10 +7,12 @@ One loop per sender number (several may run; they never take the same rows):
    before any provider call (SKIP LOCKED on PostgreSQL), so a killed worker leaves `sending` rows that
    the reaper turns `unknown`, never re-sends;
 3. drop what may not go now: opted-out numbers and the per-contact frequency cap (skipped), quiet
-   hours and WhatsApp's pair rate (back to `queued` for later);
-4. render each body (sandboxed Jinja2 + spintax, deterministic per message) and send concurrently,
-   bounded, so provider latency does not cap throughput;
-5. write the outcomes in one executemany per kind: `sent` + provider id, a retry later with
+   hours and WhatsApp's pair rate (back to `queued` for later) — contacts and their flags in one query;
+4. render each body (sandboxed Jinja2 + spintax, deterministic per message, templates compiled once per
+   batch) and send concurrently, bounded, so provider latency does not cap throughput; sends start
+   only within half the lease, the rest go back to `queued` unspent, so the reaper never races a live batch;
+5. write the outcomes in one statement per kind (`sent` as one UPDATE over unnest()ed arrays on
+   PostgreSQL, executemany otherwise): `sent` + provider id, a retry later with
    exponential backoff and jitter (retryable codes only), `failed` with its code, or `unknown`
    when the provider may have accepted it; move the counters; auto-pause a campaign whose error rate
    or number quality crosses its threshold.
@@ -20,20 +22,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import httpx
 import structlog
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Row, Table, any_, bindparam, func, literal, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from greenline.campaigns import pacing, stats
 from greenline.campaigns.personalize import Template, TemplateProblem, compile_template, contact_context
 from greenline.campaigns.policy import CampaignPolicy, policy_of
-from greenline.channels.base import MessageKind, OutboundMessage, SendError, SendResult
+from greenline.channels.base import Channel, MessageKind, OutboundMessage, SendError, SendResult
 from greenline.channels.errors import Retry, pair_rate_backoff_seconds
 from greenline.channels.sending import react_to_number_error
 from greenline.core import clock
@@ -51,6 +57,7 @@ from greenline.models import (
 )
 from greenline.models.enums import Direction, MessageStatus
 from greenline.optouts.service import opted_out_clause
+from greenline.usage import service as usage
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +67,9 @@ PAIR_GAP = dt.timedelta(seconds=6)  # WhatsApp's pair rate: one message to the s
 USABLE = (SenderStatus.connected,)
 _RNG = random.SystemRandom()  # jitter and human-like gaps; not security-relevant
 _TEMPLATES: dict[tuple[str, frozenset[str]], Template] = {}
+# What rendering, quiet hours and the outbound message read of a contact.
+_RECIPIENT_COLUMNS = (Contact.id, Contact.phone, Contact.name, Contact.email, Contact.custom_data, Contact.country,
+                      Contact.language, Contact.tags, Contact.timezone)  # fmt: skip
 
 
 @dataclass
@@ -81,6 +91,7 @@ class Outcomes:
     retry: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     unknown: list[dict[str, Any]] = field(default_factory=list)
+    unsent: list[tuple[int, dt.datetime]] = field(default_factory=list)
     counts: dict[tuple[int, int], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     codes: Counter[tuple[int, int, str]] = field(default_factory=Counter)
     number_error: SendError | None = None
@@ -143,14 +154,6 @@ def claim(
     return [(int(a), int(b), int(c), int(d), int(e)) for a, b, c, d, e in rows]
 
 
-def _opted_out_contacts(session: Session, contact_ids: list[int]) -> set[int]:
-    return set(
-        session.scalars(
-            select(Contact.id).where(Contact.id.in_(contact_ids), opted_out_clause(Contact.phone, Contact.tenant_id))
-        )
-    )
-
-
 def _over_frequency_cap(
     session: Session, contact_ids: list[int], policy: CampaignPolicy, now: dt.datetime, claimed: set[int]
 ) -> set[int]:
@@ -174,18 +177,36 @@ def _over_frequency_cap(
     return {int(contact) for contact, count in rows if count >= cap.max_messages}
 
 
-def _recently_messaged(session: Session, sender_id: int, contact_ids: list[int], now: dt.datetime) -> set[int]:
-    """Contacts this number messaged in the last 6 s (WhatsApp's pair rate)."""
-    return set(
-        session.scalars(
-            select(Message.contact_id).where(
-                Message.sender_number_id == sender_id,
-                Message.contact_id.in_(contact_ids),
-                Message.direction == Direction.outbound,
-                Message.sent_at >= now - PAIR_GAP,
-            )
+def ids_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL one array parameter (`= ANY`), so 500 ids are not 500 placeholders."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(BigInteger))))
+    return cast(ColumnElement[bool], column.in_(ids))
+
+
+def recipients(
+    session: Session, sender_id: int, contact_ids: Sequence[int], now: dt.datetime, *, marketing: bool
+) -> dict[int, Row[Any]]:
+    """The claimed contacts, with whether each is opted out and whether this number messaged it in the last
+    6 s (WhatsApp's pair rate), in one query of plain rows: no ORM objects in the hot path."""
+    recent = (
+        select(Message.id)
+        .where(
+            Message.tenant_id == Contact.tenant_id,
+            Message.contact_id == Contact.id,
+            Message.sender_number_id == sender_id,
+            Message.direction == Direction.outbound,
+            Message.sent_at >= now - PAIR_GAP,
+        )
+        .exists()
+    )
+    opted = opted_out_clause(Contact.phone, Contact.tenant_id) if marketing else literal(False)
+    rows = session.execute(
+        select(*_RECIPIENT_COLUMNS, opted.label("opted_out"), recent.label("recent")).where(
+            ids_in(session, Contact.id, contact_ids)
         )
     )
+    return {int(row.id): row for row in rows}
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -214,33 +235,64 @@ def _outbound(
     return OutboundMessage(to=contact.phone, text=body, marketing=True, client_ref=str(message_id))
 
 
-def render(
-    plan: Plan, sender: SenderNumber, step: CampaignStep, campaign: Campaign, contact: Contact
-) -> OutboundMessage:
-    extra = frozenset(campaign.variables)
-    context = {**campaign.variables, **contact_context(contact)}
-    key = f"{campaign.id}:{step.id}:{contact.id}"
-    body = template_for(step.body, extra).render(context, variation_key=key) if step.body else ""
-    params = [
-        template_for(str(p), extra).render(context, variation_key=f"{key}:{i}")
-        for i, p in enumerate(step.cloud_template.get("parameters", []))
-    ]
+@dataclass(frozen=True)
+class Renderer:
+    """One step of one campaign, compiled once per batch: not per message."""
+
+    step: CampaignStep
+    body: Template | None
+    params: tuple[Template, ...]
+    variables: dict[str, Any]
+
+    @classmethod
+    def of(cls, step: CampaignStep, campaign: Campaign) -> Renderer:
+        extra = frozenset(campaign.variables)
+        params = tuple(template_for(str(p), extra) for p in step.cloud_template.get("parameters", []))
+        body = template_for(step.body, extra) if step.body else None
+        return cls(step, body, params, dict(campaign.variables))
+
+
+def render(plan: Plan, sender: SenderNumber, renderer: Renderer, contact: Contact) -> OutboundMessage:
+    context = {**renderer.variables, **contact_context(contact)}
+    key = f"{plan.campaign_id}:{plan.step_id}:{plan.contact_id}"  # the spintax choice is stable per message
+    body = renderer.body.render(context, variation_key=key) if renderer.body is not None else ""
+    params = [t.render(context, variation_key=f"{key}:{i}") for i, t in enumerate(renderer.params)]
     plan.body = body or None
-    return _outbound(sender, step, contact, body, params, plan.message_id)
+    return _outbound(sender, renderer.step, contact, body, params, plan.message_id)
 
 
 # --- sending ------------------------------------------------------------------------------------
 
 
-async def _send_all(runtime: Runtime, sender: SenderNumber, plans: list[Plan]) -> list[SendResult | SendError]:
+async def _send_all(
+    runtime: Runtime, sender: SenderNumber, plans: list[Plan], send_by: float = math.inf
+) -> list[SendResult | SendError | None]:
+    """Send every plan, bounded; a plan not started by `send_by` (monotonic) is left unsent (None).
+
+    The deadline keeps sends well inside the claim's lease: the reaper turns a row still `sending` after
+    the lease into `unknown`, so a slow batch must stop starting sends rather than race it.
+    """
     from greenline.channels.registry import channel_for
 
-    channel = channel_for(runtime, sender)
+    if sender.channel == ChannelType.cloud:
+        # One pooled client per batch: a fresh client per send costs ~50 ms of TLS setup on its own.
+        pool = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        async with httpx.AsyncClient(limits=pool) as client:
+            return await _send_with(channel_for(runtime, sender, client=client), runtime, sender, plans, send_by)
+    return await _send_with(channel_for(runtime, sender), runtime, sender, plans, send_by)
+
+
+async def _send_with(
+    channel: Channel, runtime: Runtime, sender: SenderNumber, plans: list[Plan], send_by: float
+) -> list[SendResult | SendError | None]:
     if sender.min_gap_seconds > 0:
         # Linked-device numbers send one at a time with a random human-like gap.
-        results: list[SendResult | SendError] = []
+        results: list[SendResult | SendError | None] = []
         for plan in plans:
             assert plan.outbound is not None
+            if time.monotonic() > send_by:
+                results.append(None)
+                continue
             try:
                 results.append(await channel.send(plan.outbound))
             except SendError as error:
@@ -250,9 +302,11 @@ async def _send_all(runtime: Runtime, sender: SenderNumber, plans: list[Plan]) -
         return results
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(plan: Plan) -> SendResult | SendError:
+    async def one(plan: Plan) -> SendResult | SendError | None:
         assert plan.outbound is not None
         async with gate:
+            if time.monotonic() > send_by:
+                return None
             try:
                 return await channel.send(plan.outbound)
             except SendError as error:
@@ -273,11 +327,17 @@ def _backoff(policy: CampaignPolicy, error: SendError, attempts: int) -> float:
 
 
 def classify_outcomes(
-    plans: list[Plan], results: list[SendResult | SendError], policies: dict[int, CampaignPolicy], now: dt.datetime
+    plans: list[Plan],
+    results: list[SendResult | SendError | None],
+    policies: dict[int, CampaignPolicy],
+    now: dt.datetime,
 ) -> Outcomes:
     out = Outcomes()
     for plan, result in zip(plans, results, strict=True):
         step = (plan.campaign_id, plan.step_id)
+        if result is None:
+            out.unsent.append((plan.message_id, now))  # never handed to the provider: due again at once
+            continue
         if isinstance(result, SendResult):
             out.sent.append({"mid": plan.message_id, "pid": result.provider_message_id, "at": result.accepted_at,
                              "body": plan.body})  # fmt: skip
@@ -308,15 +368,18 @@ def classify_outcomes(
 
 
 def record(session: Session, tenant_id: int, outcomes: Outcomes) -> None:
-    """Write every outcome of a batch: one executemany per kind, then the counters."""
+    """Write every outcome of a batch: one statement per kind, then the counters."""
     table = cast(Table, Message.__table__)
     by_id = table.c.id == bindparam("mid")
-    if outcomes.sent:
+    if outcomes.sent and session.get_bind().dialect.name == "postgresql":
+        _record_sent_pg(session, outcomes.sent)
+    elif outcomes.sent:
         session.execute(
             update(table)
             .where(by_id, table.c.status == MessageStatus.sending.value)
             .values(status=MessageStatus.sent.value, provider_message_id=bindparam("pid"), sent_at=bindparam("at"),
-                    body=bindparam("body"), tallied=table.c.tallied.op("|")(stats.SENT)),
+                    body=bindparam("body"), tallied=table.c.tallied.op("|")(stats.SENT), error_code=None,
+                    error_message=None),
             outcomes.sent,
         )  # fmt: skip
     if outcomes.retry:
@@ -345,8 +408,28 @@ def record(session: Session, tenant_id: int, outcomes: Outcomes) -> None:
                     error_message=bindparam("reason"), body=bindparam("body")),
             outcomes.unknown,
         )  # fmt: skip
+    _requeue(session, outcomes.unsent)
     stats.bump(session, tenant_id, {key: dict(c) for key, c in outcomes.counts.items()})
     stats.bump_errors(session, tenant_id, outcomes.codes)
+
+
+def _record_sent_pg(session: Session, sent: list[dict[str, Any]]) -> None:
+    """The accepted messages of a batch in one UPDATE joined to unnest()ed arrays (not 500 statements)."""
+    session.execute(
+        text(
+            "UPDATE messages SET status = 'sent', provider_message_id = v.pid, sent_at = v.at, body = v.body, "
+            f"tallied = messages.tallied | {stats.SENT}, error_code = NULL, error_message = NULL "
+            "FROM unnest(CAST(:mids AS bigint[]), CAST(:pids AS varchar[]), CAST(:ats AS timestamptz[]), "
+            "CAST(:bodies AS text[])) AS v(mid, pid, at, body) "
+            "WHERE messages.id = v.mid AND messages.status = 'sending'"
+        ),
+        {
+            "mids": [row["mid"] for row in sent],
+            "pids": [row["pid"] for row in sent],
+            "ats": [row["at"] for row in sent],
+            "bodies": [row["body"] for row in sent],
+        },
+    )
 
 
 def _skip(session: Session, ids: list[int], code: str, now: dt.datetime) -> None:
@@ -410,11 +493,14 @@ class Batch:
     policies: dict[int, CampaignPolicy]
     more: bool  # the claim was full: more may be due right now
     wait: float = 0.0  # simulated seconds until budget frees up, when nothing could be claimed
+    send_by: float = math.inf  # monotonic time after which no send of this batch may start
 
 
 def prepare(runtime: Runtime, session: Session, tenant_id: int, sender_id: int, pacer: pacing.Pacer) -> Batch | None:
     """Claim and plan one batch (the caller commits before sending)."""
     now = clock.now(runtime)
+    # Sends start within half the lease, real time, so the reaper never takes a row that is still moving.
+    send_by = time.monotonic() + runtime.settings.campaign_send_lease_seconds / clock.speed(runtime) / 2
     sender = session.get(SenderNumber, sender_id)
     if sender is None:
         return None
@@ -442,30 +528,30 @@ def prepare(runtime: Runtime, session: Session, tenant_id: int, sender_id: int, 
         return Batch(sender, [], policies, more=False)
     plans = [Plan(mid, contact, camp, step, attempts) for mid, contact, camp, step, attempts in rows]
     contact_ids = sorted({p.contact_id for p in plans})
-    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
+    any_marketing = any(p.marketing for p in policies.values())
+    contacts = recipients(session, sender_id, contact_ids, now, marketing=any_marketing)
     steps = {
         s.id: s for s in session.scalars(select(CampaignStep).where(CampaignStep.id.in_({p.step_id for p in plans})))
     }
     by_campaign = {c.id: c for c in campaigns}
 
-    any_marketing = any(p.marketing for p in policies.values())
-    opted = _opted_out_contacts(session, contact_ids) if any_marketing else set()
     capped: set[int] = set()
     for policy in {id(p): p for p in policies.values() if p.marketing}.values():
         capped |= _over_frequency_cap(session, contact_ids, policy, now, {p.message_id for p in plans})
-    recent = _recently_messaged(session, sender_id, contact_ids, now)
     seen: set[int] = set()
+    renderers: dict[int, Renderer] = {}
     skip: dict[str, list[int]] = defaultdict(list)
     later: list[tuple[int, dt.datetime]] = []
     ready: list[Plan] = []
     tenant_zone = None
     for plan in plans:
         policy = policies[plan.campaign_id]
-        contact = contacts.get(plan.contact_id)
-        if contact is None:
+        row = contacts.get(plan.contact_id)
+        if row is None:
             skip["contact_deleted"].append(plan.message_id)
             continue
-        if policy.marketing and plan.contact_id in opted:
+        contact = cast(Contact, row)  # a row with the columns render() and quiet hours read
+        if policy.marketing and row.opted_out:
             skip["opted_out"].append(plan.message_id)
             continue
         if policy.marketing and plan.contact_id in capped:
@@ -476,12 +562,15 @@ def prepare(runtime: Runtime, session: Session, tenant_id: int, sender_id: int, 
             if until is not None:
                 later.append((plan.message_id, until))
                 continue
-        if plan.contact_id in recent or plan.contact_id in seen:
+        if row.recent or plan.contact_id in seen:
             later.append((plan.message_id, now + PAIR_GAP))
             continue
         seen.add(plan.contact_id)
         try:
-            plan.outbound = render(plan, sender, steps[plan.step_id], by_campaign[plan.campaign_id], contact)
+            renderer = renderers.get(plan.step_id)
+            if renderer is None:
+                renderer = renderers[plan.step_id] = Renderer.of(steps[plan.step_id], by_campaign[plan.campaign_id])
+            plan.outbound = render(plan, sender, renderer, contact)
         except TemplateProblem as problem:
             skip["template_error"].append(plan.message_id)
             log.warning("campaign.render_failed", campaign_id=plan.campaign_id, problem=str(problem))
@@ -500,7 +589,7 @@ def prepare(runtime: Runtime, session: Session, tenant_id: int, sender_id: int, 
     stats.bump_errors(session, tenant_id, codes)
     _requeue(session, later)
     pacer.give_back(sender, limits, len(later) + sum(len(v) for v in skip.values()), now)
-    return Batch(sender, ready, policies, more=more)
+    return Batch(sender, ready, policies, more=more, send_by=send_by)
 
 
 def dispatch_sender(runtime: Runtime, tenant_id: int, sender_id: int, *, run_seconds: float = 10.0) -> int:
@@ -521,7 +610,7 @@ def dispatch_sender(runtime: Runtime, tenant_id: int, sender_id: int, *, run_sec
                 time.sleep(wait_real)
                 continue
             break
-        results = asyncio.run(_send_all(runtime, batch.sender, batch.plans))
+        results = asyncio.run(_send_all(runtime, batch.sender, batch.plans, batch.send_by))
         now = clock.now(runtime)
         outcomes = classify_outcomes(batch.plans, results, batch.policies, now)
         with runtime.task_session(tenant_id) as session:
@@ -540,6 +629,7 @@ def dispatch_sender(runtime: Runtime, tenant_id: int, sender_id: int, *, run_sec
             for campaign_id, n in sent_by_campaign.items():
                 runtime.counters.hit(stats.throughput_key(campaign_id, minute), 180, n)
         accepted += len(outcomes.sent)
+        usage.record(runtime.meter, tenant_id, "messages_sent", len(outcomes.sent))
         if not batch.more:
             break
     return accepted

@@ -29,7 +29,9 @@ from greenline.models.enums import MessageStatus
 log = structlog.get_logger(__name__)
 
 TICK_SECONDS = 1.0
-TICK_LOCK_S = 60
+# Held while one tick runs and released at its end; a worker killed mid-tick leaves it to expire, so it is
+# short: ticks are idempotent (unique message key, guarded updates), the lock only saves duplicate work.
+TICK_LOCK_S = 15
 
 
 def _slot_key(sender_id: int, slot: int) -> str:

@@ -6,6 +6,8 @@ import json
 import threading
 from typing import Any
 
+import httpx
+
 from greenline.channels.baileys import BaileysChannel
 from greenline.channels.base import Channel
 from greenline.core.errors import AppError
@@ -60,7 +62,8 @@ def register_simulated(runtime: Runtime, sender: SenderNumber) -> None:
     )
 
 
-def channel_for(runtime: Runtime, sender: SenderNumber) -> Channel:
+def channel_for(runtime: Runtime, sender: SenderNumber, client: httpx.AsyncClient | None = None) -> Channel:
+    """The number's channel; `client` pools Cloud API connections across many sends (campaign batches)."""
     settings = runtime.settings
     if sender.channel == ChannelType.simulator:
         from greenline.channels.simulator.channel import SimulatorChannel
@@ -77,6 +80,7 @@ def channel_for(runtime: Runtime, sender: SenderNumber) -> Channel:
             api_version=creds.get("api_version") or settings.cloud_api_version,
             phone_number_id=sender.provider_id,
             access_token=str(creds.get("access_token", "")),
+            client=client,
         )
     if not settings.gateway_secret:
         raise AppError("the Baileys gateway is not configured (GREENLINE_GATEWAY_SECRET)", status=503, code="gateway")

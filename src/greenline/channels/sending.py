@@ -23,6 +23,7 @@ from greenline.core.jobs import enqueue, registry
 from greenline.core.runtime import Runtime, get_runtime
 from greenline.models import Contact, Message, SenderNumber, SenderStatus
 from greenline.models.enums import Direction, MessageStatus
+from greenline.usage import service as usage
 
 log = structlog.get_logger(__name__)
 
@@ -175,6 +176,7 @@ def send_messages(tenant_id: int, message_ids: list[int]) -> int:
             session.execute(update(Message).where(Message.id == job.message_id).values(values))
             react_to_number_error(session, job.sender.id, result)
         reconcile_unmatched(session, tenant_id, [r.provider_message_id for r in results if isinstance(r, SendResult)])
+    usage.record(runtime.meter, tenant_id, "messages_sent", accepted)
     log.info("channels.sent", tenant_id=tenant_id, accepted=accepted, failed=len(jobs) - accepted)
     return accepted
 

@@ -169,17 +169,18 @@ class SimulatedNetwork:
                 raise self._refuse(*refusal)
             multiplier = state.burst_multiplier(now) if p.enforce_quality and not in_window else 1.0
             flight = Flight(number_id, payloads.wamid(to, self._ids.getrandbits(72), inbound=False), to)
-            plan(
-                self._rng,
-                state,
-                message,
-                flight,
-                now,
-                in_window=in_window,
-                feedback_multiplier=multiplier,
-                capped_until=self._capped_until,
-            )
-            self._push(flight)
+            if p.emit_events:
+                plan(
+                    self._rng,
+                    state,
+                    message,
+                    flight,
+                    now,
+                    in_window=in_window,
+                    feedback_multiplier=multiplier,
+                    capped_until=self._capped_until,
+                )
+                self._push(flight)
             state.accepts += 1
             if state.accepts % PRUNE_EVERY == 0:
                 state.prune(now)

@@ -76,6 +76,9 @@ class SimulatorParams:
     enforce_limits: bool = True  # throughput, pair rate and messaging limit
     enforce_window: bool = True  # 24 h customer service window for non-template kinds
     enforce_quality: bool = True  # burst detection, restriction and ban
+    # Plan and emit the async status webhooks (sent, delivered, read, replies, failures) of accepted sends.
+    # Off only for benchmarks that measure queued → accepted, where replaying them would cost CPU in the sender.
+    emit_events: bool = True
 
     # Accept path.
     accept_latency_s: float = 0.12  # POLICY: one Graph API round trip; Meta publishes no figure
