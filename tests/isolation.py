@@ -333,6 +333,31 @@ def _message_template(client: TestClient, factory: Factory, a: Actor) -> Created
     )
 
 
+def _contact_campaigns(client: TestClient, factory: Factory, a: Actor) -> Created:
+    """A contact of A enrolled in one of A's broadcasts: its campaign history."""
+    contact = _contact(client, factory, a)
+    number = _sender_number(client, factory, a)
+    body = {
+        "name": "A's sale",
+        "message": "Hi",
+        "audience": {"contact_ids": [contact.id]},
+        "sender_number_ids": [number.id],
+    }
+    campaign = client.post("/api/v1/campaigns/", json=body, headers=a.headers)
+    assert campaign.status_code == 201, campaign.text
+    started = client.post(f"/api/v1/campaigns/{campaign.json()['id']}/start", headers=a.headers)
+    assert started.status_code == 200, started.text
+    list_url = f"/api/v1/contacts/{contact.id}/campaigns"
+    assert client.get(list_url, headers=a.headers).json()["items"], "the contact should be enrolled"
+    return Created(item_url=None, list_url=list_url, id=contact.id)
+
+
+def _contact_campaigns_view(client: TestClient, factory: Factory, a: Actor, created: Created) -> Any:
+    """The enrolments A sees (their messages keep moving as the engine sends, so only the stable part)."""
+    items = client.get(created.list_url or "", headers=a.headers).json()["items"]
+    return [(item["campaign_id"], item["enrollment_id"], item["name"]) for item in items]
+
+
 RESOURCES: list[Resource] = [
     Resource("tenant", _tenant, list_for_outsider=lambda b, c: "/api/v1/tenants/"),
     Resource(
@@ -398,4 +423,11 @@ RESOURCES: list[Resource] = [
         verbs=("list",),
     ),
     Resource("drip_analytics", _campaign_child("analytics", drip=True), verbs=("read",)),
+    Resource(
+        "contact_campaigns",
+        _contact_campaigns,
+        list_for_outsider=lambda b, c: c.list_url or "",
+        verbs=("list",),
+        view=_contact_campaigns_view,
+    ),
 ]

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from greenline import __version__
 from greenline.apikeys.api import router as apikeys_router
 from greenline.auth.api import router as auth_router
+from greenline.campaigns.api import contact_router as campaign_contacts_router
 from greenline.campaigns.api import router as campaigns_router
 from greenline.campaigns.drip_api import router as drip_router
 from greenline.channels.api import router as channels_router
@@ -59,6 +60,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     channels_router,
     campaigns_router,
     drip_router,
+    campaign_contacts_router,
     # Provider webhooks (/webhooks/whatsapp, /webhooks/baileys) before the tenant webhook routes,
     # whose /webhooks/{id} would otherwise match first.
     inbound_router,

@@ -17,6 +17,15 @@ test('log in, see the home page, and a wrong password is refused', async ({ page
   await login(page);
   await expect(page.getByRole('heading', { name: 'Demo Company' })).toBeVisible();
   await expect(page.getByRole('group', { name: 'Hot leads' })).toBeVisible();
+  // Campaign KPIs from /campaigns/overview: the demo's replayed campaigns give real rates.
+  await expect(page.getByRole('group', { name: 'Delivery rate' })).toContainText(/\d+(\.\d)?%/);
+  await expect(page.getByRole('group', { name: 'Read rate' })).toContainText(/\d+(\.\d)?%/);
+  await expect(page.getByRole('group', { name: 'Running campaigns' })).toContainText(/\d/);
+  await expect(page.getByRole('group', { name: 'Messages sent today' })).toContainText(/since midnight/);
+  // Usage against the plan's monthly quotas, as progress bars.
+  const quota = page.getByRole('region', { name: 'Usage vs plan' });
+  await expect(quota).toContainText('API calls this month');
+  await expect(quota.getByRole('progressbar', { name: 'Messages this month used of plan' })).toHaveAttribute('aria-valuenow', /^\d+(\.\d+)?$/);
   await shot(page, '01-home');
 
   // An expired access token is refreshed without the user noticing.
@@ -71,7 +80,24 @@ test('import a CSV, see the contacts, and download the error report', async ({ p
   await page.getByRole('button', { name: 'Opt out' }).click();
   await expect(page.getByText('Opted out', { exact: true })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Record opt-in' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Campaigns' })).toBeVisible();
+  await expect(page.getByText('This contact has not been in any campaign yet.')).toBeVisible();
   await shot(page, '05-contact-detail');
+
+  // A demo contact enrolled in the replayed onboarding drip shows it, with its messages, in its history.
+  const contactId = await page.evaluate(async () => {
+    const token = JSON.parse(localStorage.getItem('greenline.session')!).accessToken as string;
+    const get = async (url: string) => (await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const campaigns = await get('/api/v1/campaigns/?q=Trial%20onboarding');
+    const progress = await get(`/api/v1/multi-features/campaigns/${campaigns.items[0].id}/progress?limit=1`);
+    return progress.items[0].contact_id as number;
+  });
+  await page.goto(`/contacts/${contactId}`);
+  const history = page.getByRole('group', { name: 'Campaign Trial onboarding' });
+  await expect(history.getByRole('link', { name: 'Trial onboarding' })).toBeVisible();
+  await expect(history).toContainText('drip');
+  await expect(history).toContainText('Step 1');
+  await shot(page, '05b-contact-campaigns');
 });
 
 test('build a segment with a live count and save it', async ({ page }) => {

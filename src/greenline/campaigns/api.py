@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from greenline.auth.dependencies import require
-from greenline.campaigns import service
+from greenline.campaigns import history, overview, service
+from greenline.campaigns.history import ContactCampaignOut
+from greenline.campaigns.overview import CampaignOverview
 from greenline.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
@@ -24,7 +26,8 @@ from greenline.campaigns.schemas import (
     TemplateOut,
     TemplateUpdate,
 )
-from greenline.core.deps import SessionDep
+from greenline.core import clock
+from greenline.core.deps import RuntimeDep, SessionDep
 from greenline.core.errors import responses
 from greenline.core.pagination import Cursor, Limit, Page
 from greenline.core.permissions import Permission
@@ -33,6 +36,8 @@ from greenline.core.types import IdPath
 from greenline.models import CampaignKind, CampaignStatus
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+# Campaign views of one contact, under the contacts path (registered right after the campaign routers).
+contact_router = APIRouter(prefix="/contacts", tags=["campaigns"])
 
 CanRead = Annotated[Principal, Depends(require(Permission.campaigns_read))]
 CanWrite = Annotated[Principal, Depends(require(Permission.campaigns_write))]
@@ -63,6 +68,12 @@ def filter_campaigns(
 ) -> Page[CampaignOut]:  # fmt: skip
     """Filter campaigns by status, kind and name."""
     return service.list_campaigns(session, status=status, kind=kind, q=q, cursor=cursor, limit=limit)
+
+
+@router.get("/overview", response_model=CampaignOverview, responses=READ_ERRORS)
+def get_campaigns_overview(session: SessionDep, runtime: RuntimeDep, _: CanRead) -> CampaignOverview:
+    """Home page KPIs: live campaign counts, funnel totals and rates, and messages sent today (tenant's zone)."""
+    return overview.overview(session, clock.now(runtime))
 
 
 @router.get("/templates", response_model=Page[TemplateOut], responses=READ_ERRORS)
@@ -161,3 +172,11 @@ def get_campaign_stats(session: SessionDep, _: CanRead, campaign_id: IdPath) -> 
 def preview_message(session: SessionDep, _: CanRead, campaign_id: IdPath, body: PreviewIn) -> PreviewOut:
     """Render a step (or a draft text) for one contact, exactly as it would be sent."""
     return service.preview(session, campaign_id, body)
+
+
+@contact_router.get("/{contact_id}/campaigns", response_model=Page[ContactCampaignOut], responses=READ_ERRORS)
+def list_contact_campaigns(
+    session: SessionDep, _: CanRead, contact_id: IdPath, cursor: Cursor = None, limit: Limit = 20
+) -> Page[ContactCampaignOut]:
+    """The contact's campaign enrolments, newest first, each with the messages its steps sent."""
+    return history.contact_campaigns(session, contact_id, cursor, limit)

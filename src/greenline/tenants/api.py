@@ -10,7 +10,8 @@ from greenline.core.errors import Forbidden, NotFound, responses
 from greenline.core.permissions import Permission
 from greenline.core.types import IdPath, TenantIdPath
 from greenline.models import Tenant, TenantUser, User
-from greenline.tenants import service
+from greenline.tenants import plans, service
+from greenline.tenants.plans import PlanOut
 from greenline.tenants.schemas import (
     TenantCreate,
     TenantOut,
@@ -50,6 +51,12 @@ def create_tenant(session: SessionDep, _: SuperAdmin, body: TenantCreate) -> Ten
 def list_tenants(session: SessionDep, principal: PrincipalDep) -> list[Tenant]:
     """All tenants for the superadmin; otherwise the caller's own tenants."""
     return service.list_tenants(session, principal)
+
+
+@router.get("/plans", response_model=list[PlanOut], responses=responses(401))
+def list_plans(_: PrincipalDep) -> list[PlanOut]:
+    """The plans a tenant can be on, with their monthly quotas (null = unlimited)."""
+    return plans.all_plans()
 
 
 @router.get("/{tenant_id}", response_model=TenantOut, responses=responses(401, 403, 404))

@@ -13,12 +13,12 @@ from greenline.core.errors import InvalidInput, responses
 from greenline.core.permissions import Permission
 from greenline.core.types import TenantIdPath
 from greenline.usage import service
-from greenline.usage.schemas import UsageStats
+from greenline.usage.schemas import UsageVsPlan
 
 router = APIRouter(prefix="/tenants/{tenant_id}/usage", tags=["usage"])
 
 
-@router.get("/stats", response_model=UsageStats, responses=responses(401, 403, 404, 422))
+@router.get("/stats", response_model=UsageVsPlan, responses=responses(401, 403, 404, 422))
 def get_usage_stats(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -26,8 +26,8 @@ def get_usage_stats(
     tenant_id: TenantIdPath,
     start: Annotated[dt.date | None, Query(description="First day (UTC), default 30 days ago")] = None,
     end: Annotated[dt.date | None, Query(description="Last day (UTC), default today")] = None,
-) -> UsageStats:
-    """Daily API calls and messages sent for the tenant."""
+) -> UsageVsPlan:
+    """Daily API calls and messages sent for the tenant, and this month's use against its plan."""
     principal_in_tenant(session, principal, tenant_id, Permission.usage_read)
     today = dt.datetime.now(dt.UTC).date()
     end = end or today
@@ -37,4 +37,4 @@ def get_usage_stats(
     if (end - start).days > 366:
         raise InvalidInput("start", "range is limited to 366 days")
     runtime.meter.push()
-    return service.usage_stats(session, runtime.counters, tenant_id, start, end)
+    return service.usage_vs_plan(session, runtime.counters, tenant_id, start, end, today)

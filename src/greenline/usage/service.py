@@ -13,7 +13,8 @@ from greenline.core.counters import Counters, PendingMeter
 from greenline.core.db import unscoped, utcnow
 from greenline.core.runtime import USAGE_BUCKET
 from greenline.models import Tenant, UsageRecord
-from greenline.usage.schemas import UsageDay, UsageStats
+from greenline.tenants.plans import limits_of
+from greenline.usage.schemas import MonthUsage, UsageDay, UsageStats, UsageVsPlan
 
 METRICS = ("api_calls", "messages_sent")
 
@@ -87,4 +88,32 @@ def usage_stats(session: Session, counters: Counters, tenant_id: int, start: dt.
         days=days,
         total_api_calls=sum(d.api_calls for d in days),
         total_messages_sent=sum(d.messages_sent for d in days),
+    )
+
+
+def _left(limit: int | None, used: int) -> int | None:
+    return None if limit is None else max(limit - used, 0)
+
+
+def usage_vs_plan(
+    session: Session, counters: Counters, tenant_id: int, start: dt.date, end: dt.date, today: dt.date
+) -> UsageVsPlan:
+    """The daily series plus this month's use against the tenant's plan quotas."""
+    series = usage_stats(session, counters, tenant_id, start, end)
+    month_start = today.replace(day=1)
+    month = usage_stats(session, counters, tenant_id, month_start, today)
+    with unscoped(session):
+        tenant = session.get(Tenant, tenant_id)
+    plan = tenant.plan if tenant is not None else "free"
+    limits = limits_of(plan)
+    return UsageVsPlan(
+        **series.model_dump(),
+        plan=plan,
+        limits=limits,
+        month_start=month_start,
+        used_this_month=MonthUsage(api_calls=month.total_api_calls, messages=month.total_messages_sent),
+        remaining=MonthUsage(
+            api_calls=_left(limits.api_calls, month.total_api_calls),
+            messages=_left(limits.messages, month.total_messages_sent),
+        ),
     )

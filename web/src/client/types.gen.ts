@@ -425,6 +425,24 @@ export type BusinessHours = {
 };
 
 /**
+ * CampaignCounts
+ */
+export type CampaignCounts = {
+    /**
+     * Running
+     */
+    running?: number;
+    /**
+     * Scheduled
+     */
+    scheduled?: number;
+    /**
+     * Paused
+     */
+    paused?: number;
+};
+
+/**
  * CampaignCreate
  */
 export type CampaignCreate = {
@@ -487,6 +505,49 @@ export type CampaignCreate = {
  * CampaignKind
  */
 export type CampaignKind = 'broadcast' | 'drip' | 'nurture' | 'followup';
+
+/**
+ * CampaignMessageOut
+ */
+export type CampaignMessageOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Step Id
+     */
+    step_id: number | null;
+    /**
+     * Step Position
+     */
+    step_position: number | null;
+    status: MessageStatus;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Sent At
+     */
+    sent_at: string | null;
+    /**
+     * Delivered At
+     */
+    delivered_at: string | null;
+    /**
+     * Read At
+     */
+    read_at: string | null;
+    /**
+     * Failed At
+     */
+    failed_at: string | null;
+    /**
+     * Error Code
+     */
+    error_code: string | null;
+};
 
 /**
  * CampaignOut
@@ -592,6 +653,34 @@ export type CampaignOut = {
      * Share of the audience handled (sent, failed, skipped)
      */
     progress?: number | null;
+};
+
+/**
+ * CampaignOverview
+ */
+export type CampaignOverview = {
+    campaigns: CampaignCounts;
+    /**
+     * Summed over every campaign of the tenant
+     */
+    totals: FunnelTotals;
+    rates: OverviewRates;
+    /**
+     * Messages Sent Today
+     *
+     * Outbound messages sent since midnight in the tenant's time zone
+     */
+    messages_sent_today: number;
+    /**
+     * Today Start
+     *
+     * That midnight, in UTC
+     */
+    today_start: string;
+    /**
+     * Timezone
+     */
+    timezone: string;
 };
 
 /**
@@ -935,6 +1024,51 @@ export type ConsentEventOut = {
  * ConsentKind
  */
 export type ConsentKind = 'opt_in' | 'opt_out';
+
+/**
+ * ContactCampaignOut
+ */
+export type ContactCampaignOut = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    kind: CampaignKind;
+    status: CampaignStatus;
+    /**
+     * Enrollment Id
+     */
+    enrollment_id: number;
+    enrollment_status: EnrollmentStatus;
+    /**
+     * Current Step
+     */
+    current_step: number;
+    /**
+     * Next Step At
+     */
+    next_step_at: string | null;
+    /**
+     * Enrolled At
+     */
+    enrolled_at: string;
+    /**
+     * Completed At
+     */
+    completed_at: string | null;
+    /**
+     * Exit Reason
+     */
+    exit_reason: string | null;
+    /**
+     * Messages
+     */
+    messages: Array<CampaignMessageOut>;
+};
 
 /**
  * ContactCreate
@@ -1467,6 +1601,36 @@ export type FrequencyCap = {
      * Days
      */
     days?: number;
+};
+
+/**
+ * FunnelTotals
+ */
+export type FunnelTotals = {
+    /**
+     * Sent
+     */
+    sent?: number;
+    /**
+     * Delivered
+     */
+    delivered?: number;
+    /**
+     * Read
+     */
+    read?: number;
+    /**
+     * Replied
+     */
+    replied?: number;
+    /**
+     * Failed
+     */
+    failed?: number;
+    /**
+     * Opted Out
+     */
+    opted_out?: number;
 };
 
 /**
@@ -2253,6 +2417,22 @@ export type MessageOut = {
 export type MessageStatus = 'pending' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'unknown' | 'skipped' | 'received';
 
 /**
+ * MonthUsage
+ *
+ * Counts or quotas of one calendar month (UTC); in `remaining`, null means unlimited.
+ */
+export type MonthUsage = {
+    /**
+     * Api Calls
+     */
+    api_calls: number | null;
+    /**
+     * Messages
+     */
+    messages: number | null;
+};
+
+/**
  * NoteCreate
  */
 export type NoteCreate = {
@@ -2315,6 +2495,30 @@ export type OptOutRequest = {
 };
 
 /**
+ * OverviewRates
+ */
+export type OverviewRates = {
+    /**
+     * Delivery Rate
+     *
+     * delivered / sent
+     */
+    delivery_rate: number | null;
+    /**
+     * Read Rate
+     *
+     * read / delivered
+     */
+    read_rate: number | null;
+    /**
+     * Response Rate
+     *
+     * replied / delivered
+     */
+    response_rate: number | null;
+};
+
+/**
  * Page[CampaignOut]
  */
 export type PageCampaignOut = {
@@ -2336,6 +2540,20 @@ export type PageConsentEventOut = {
      * Items
      */
     items: Array<ConsentEventOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[ContactCampaignOut]
+ */
+export type PageContactCampaignOut = {
+    /**
+     * Items
+     */
+    items: Array<ContactCampaignOut>;
     /**
      * Next Cursor
      */
@@ -2665,6 +2883,31 @@ export type PipelineStats = {
      * won / (won + lost); null when no lead is closed
      */
     win_rate: number | null;
+};
+
+/**
+ * PlanLimits
+ */
+export type PlanLimits = {
+    /**
+     * Api Calls
+     */
+    api_calls: number | null;
+    /**
+     * Messages
+     */
+    messages: number | null;
+};
+
+/**
+ * PlanOut
+ */
+export type PlanOut = {
+    /**
+     * Name
+     */
+    name: string;
+    limits: PlanLimits;
 };
 
 /**
@@ -4067,9 +4310,9 @@ export type UsageDay = {
 };
 
 /**
- * UsageStats
+ * UsageVsPlan
  */
-export type UsageStats = {
+export type UsageVsPlan = {
     /**
      * Tenant Id
      */
@@ -4094,6 +4337,27 @@ export type UsageStats = {
      * Total Messages Sent
      */
     total_messages_sent: number;
+    /**
+     * Plan
+     *
+     * The tenant's plan
+     */
+    plan: string;
+    /**
+     * The plan's monthly quotas (null = unlimited)
+     */
+    limits: PlanLimits;
+    /**
+     * Month Start
+     *
+     * First day (UTC) of the current month
+     */
+    month_start: string;
+    used_this_month: MonthUsage;
+    /**
+     * Quota left this month, never below 0; null = unlimited
+     */
+    remaining: MonthUsage;
 };
 
 /**
@@ -4889,6 +5153,33 @@ export type CreateTenantResponses = {
 
 export type CreateTenantResponse = CreateTenantResponses[keyof CreateTenantResponses];
 
+export type ListPlansData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tenants/plans';
+};
+
+export type ListPlansErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+};
+
+export type ListPlansError = ListPlansErrors[keyof ListPlansErrors];
+
+export type ListPlansResponses = {
+    /**
+     * Response List Plans Api V1 Tenants Plans Get
+     *
+     * Successful Response
+     */
+    200: Array<PlanOut>;
+};
+
+export type ListPlansResponse = ListPlansResponses[keyof ListPlansResponses];
+
 export type DeleteTenantData = {
     body?: never;
     path: {
@@ -5457,7 +5748,7 @@ export type GetUsageStatsResponses = {
     /**
      * Successful Response
      */
-    200: UsageStats;
+    200: UsageVsPlan;
 };
 
 export type GetUsageStatsResponse = GetUsageStatsResponses[keyof GetUsageStatsResponses];
@@ -9355,6 +9646,43 @@ export type FilterCampaignsResponses = {
 
 export type FilterCampaignsResponse = FilterCampaignsResponses[keyof FilterCampaignsResponses];
 
+export type GetCampaignsOverviewData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/campaigns/overview';
+};
+
+export type GetCampaignsOverviewErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Forbidden
+     */
+    403: ErrorResponse;
+    /**
+     * Not Found
+     */
+    404: ErrorResponse;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorResponse;
+};
+
+export type GetCampaignsOverviewError = GetCampaignsOverviewErrors[keyof GetCampaignsOverviewErrors];
+
+export type GetCampaignsOverviewResponses = {
+    /**
+     * Successful Response
+     */
+    200: CampaignOverview;
+};
+
+export type GetCampaignsOverviewResponse = GetCampaignsOverviewResponses[keyof GetCampaignsOverviewResponses];
+
 export type ListTemplatesData = {
     body?: never;
     path?: never;
@@ -10354,6 +10682,61 @@ export type DripAnalyticsResponses = {
 };
 
 export type DripAnalyticsResponse = DripAnalyticsResponses[keyof DripAnalyticsResponses];
+
+export type ListContactCampaignsData = {
+    body?: never;
+    path: {
+        /**
+         * Contact Id
+         */
+        contact_id: number;
+    };
+    query?: {
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+        /**
+         * Limit
+         *
+         * Page size
+         */
+        limit?: number;
+    };
+    url: '/api/v1/contacts/{contact_id}/campaigns';
+};
+
+export type ListContactCampaignsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Forbidden
+     */
+    403: ErrorResponse;
+    /**
+     * Not Found
+     */
+    404: ErrorResponse;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorResponse;
+};
+
+export type ListContactCampaignsError = ListContactCampaignsErrors[keyof ListContactCampaignsErrors];
+
+export type ListContactCampaignsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageContactCampaignOut;
+};
+
+export type ListContactCampaignsResponse = ListContactCampaignsResponses[keyof ListContactCampaignsResponses];
 
 export type VerifyWhatsappWebhookData = {
     body?: never;

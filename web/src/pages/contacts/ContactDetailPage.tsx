@@ -1,7 +1,8 @@
-// One contact: profile, tags, consent (opt-in/out with its history), conversations and leads.
+// One contact: profile, tags, consent (opt-in/out with its history), conversations, leads and campaign history.
 import { Anchor, Badge, Button, Card, Grid, Group, Stack, TagsInput, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 
 import { invalidateOps } from '../../api/invalidate';
@@ -10,17 +11,106 @@ import {
   addTagsMutation,
   getConsentHistoryOptions,
   getContactOptions,
+  listContactCampaignsOptions,
   listConversationsOptions,
   optInContactMutation,
   optOutContactMutation,
   removeTagMutation,
   searchLeadsOptions,
 } from '../../client/@tanstack/react-query.gen';
+import type { CampaignMessageOut } from '../../client/types.gen';
 import { PageHeader } from '../../components/PageHeader';
 import { EmptyState, QueryState } from '../../components/QueryState';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { can } from '../../lib/nav';
+
+const ENROLMENT_COLORS: Record<string, string> = { active: 'blue', completed: 'teal', exited: 'gray' };
+const MESSAGE_COLORS: Record<string, string> = { delivered: 'teal', read: 'green', failed: 'red', skipped: 'gray' };
+
+function messageWhen(m: CampaignMessageOut): string {
+  const at = m.failed_at ?? m.read_at ?? m.delivered_at ?? m.sent_at ?? m.created_at;
+  return formatDateTime(at);
+}
+
+/** One page of the contact's enrolments; the last page offers the next one, so no list loads whole. */
+function CampaignHistoryPage({ contactId, cursor, isLast, onMore }: { contactId: number; cursor: string | null; isLast: boolean; onMore: (next: string) => void }) {
+  const page = useQuery(listContactCampaignsOptions({ path: { contact_id: contactId }, query: { limit: 10, cursor } }));
+  const items = page.data?.items ?? [];
+  const next = page.data?.next_cursor;
+  return (
+    <QueryState
+      isPending={page.isPending}
+      error={page.error}
+      isEmpty={cursor === null && items.length === 0}
+      empty="This contact has not been in any campaign yet. Add them to a campaign's audience to start one."
+    >
+      <Stack gap="sm">
+        {items.map((item) => (
+          <div key={item.enrollment_id} role="group" aria-label={`Campaign ${item.name}`}>
+            <Group justify="space-between" wrap="nowrap">
+              <Anchor component={Link} to={`/campaigns/${item.campaign_id}`} size="sm" fw={500}>
+                {item.name}
+              </Anchor>
+              <Group gap={4} wrap="nowrap">
+                <Badge size="sm" variant="outline">
+                  {item.kind}
+                </Badge>
+                <Badge size="sm" color={ENROLMENT_COLORS[item.enrollment_status] ?? 'gray'}>
+                  {item.enrollment_status}
+                </Badge>
+              </Group>
+            </Group>
+            <Text size="xs" c="dimmed">
+              Campaign {item.status} · enrolled {formatDateTime(item.enrolled_at)} · step {item.current_step}
+              {item.next_step_at ? ` · next step ${formatDateTime(item.next_step_at)}` : ''}
+              {item.exit_reason ? ` · left: ${item.exit_reason}` : ''}
+            </Text>
+            {item.messages.map((m) => (
+              <Group key={m.id} gap="xs" ml="sm" wrap="nowrap">
+                <Text size="xs">Step {m.step_position ?? '?'}</Text>
+                <Badge size="xs" variant="light" color={MESSAGE_COLORS[m.status] ?? 'blue'}>
+                  {m.status}
+                </Badge>
+                <Text size="xs" c="dimmed">
+                  {messageWhen(m)}
+                  {m.error_code ? ` · error ${m.error_code}` : ''}
+                </Text>
+              </Group>
+            ))}
+          </div>
+        ))}
+        {isLast && next && (
+          <Button size="xs" variant="subtle" onClick={() => onMore(next)}>
+            Show older campaigns
+          </Button>
+        )}
+      </Stack>
+    </QueryState>
+  );
+}
+
+function CampaignHistory({ contactId }: { contactId: number }) {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  return (
+    <Card withBorder>
+      <Title order={4} mb="xs">
+        Campaigns
+      </Title>
+      <Stack gap="sm">
+        {cursors.map((cursor, index) => (
+          <CampaignHistoryPage
+            key={cursor ?? 'first'}
+            contactId={contactId}
+            cursor={cursor}
+            isLast={index === cursors.length - 1}
+            onMore={(next) => setCursors((all) => [...all, next])}
+          />
+        ))}
+      </Stack>
+    </Card>
+  );
+}
 
 function Field({ label, value }: { label: string; value: string | null | undefined }) {
   return (
@@ -167,6 +257,7 @@ export function ContactDetailPage() {
                     </QueryState>
                   </Card>
                 )}
+                {can(me, 'campaigns:read') && <CampaignHistory contactId={contactId} />}
                 <Card withBorder>
                   <Title order={4} mb="xs">
                     Consent history

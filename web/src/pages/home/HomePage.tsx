@@ -1,12 +1,13 @@
 // Home: the tenant's key numbers at a glance, recent inbox activity and shortcuts to the common jobs.
 import { AreaChart } from '@mantine/charts';
-import { Anchor, Badge, Button, Card, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Card, Group, Paper, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
 
 import { useMe } from '../../auth/AuthProvider';
 import {
   activeConversationsOptions,
+  getCampaignsOverviewOptions,
   getPipelineStatsOptions,
   getTenantOptions,
   getUsageStatsOptions,
@@ -15,7 +16,7 @@ import {
 } from '../../client/@tanstack/react-query.gen';
 import { PageHeader } from '../../components/PageHeader';
 import { EmptyState, QueryState } from '../../components/QueryState';
-import { formatNumber, timeAgo } from '../../lib/format';
+import { formatNumber, formatPercent, timeAgo } from '../../lib/format';
 import { can } from '../../lib/nav';
 
 const COUNT_LIMIT = 100;
@@ -40,6 +41,23 @@ function Kpi({ label, value, hint, loading }: { label: string; value: string; hi
         </Text>
       )}
     </Paper>
+  );
+}
+
+/** One quota bar: used of limit this month, or "unlimited" when the plan has no cap. */
+function QuotaBar({ label, used, limit }: { label: string; used: number | null | undefined; limit: number | null | undefined }) {
+  const share = limit ? Math.min(100, ((used ?? 0) / limit) * 100) : 0;
+  const color = share >= 90 ? 'red' : share >= 75 ? 'orange' : 'teal';
+  return (
+    <div>
+      <Group justify="space-between" mb={4}>
+        <Text size="sm">{label}</Text>
+        <Text size="sm" c="dimmed">
+          {formatNumber(used ?? 0)} / {limit == null ? 'unlimited' : formatNumber(limit)}
+        </Text>
+      </Group>
+      <Progress value={limit == null ? 0 : share} color={color} aria-label={`${label} used of plan`} />
+    </div>
   );
 }
 
@@ -68,9 +86,8 @@ function TenantHome({ tenantId }: { tenantId: number }) {
   const recent = useQuery({ ...listConversationsOptions({ query: { limit: 6 } }), enabled: can(me, 'conversations:read'), refetchInterval: 15_000 });
   const hot = useQuery({ ...listHotLeadsOptions({ query: { limit: COUNT_LIMIT } }), enabled: can(me, 'leads:read') });
   const pipeline = useQuery({ ...getPipelineStatsOptions(), enabled: can(me, 'leads:read') });
-
-  const todayKey = new Date().toISOString().slice(0, 10);
-  const today = usage.data?.days.find((d) => d.date === todayKey);
+  const overview = useQuery({ ...getCampaignsOverviewOptions(), enabled: can(me, 'campaigns:read'), refetchInterval: 30_000 });
+  const totals = overview.data?.totals;
   const chart = (usage.data?.days ?? []).map((d) => ({ date: d.date.slice(5), Messages: d.messages_sent, 'API calls': d.api_calls }));
 
   return (
@@ -80,16 +97,41 @@ function TenantHome({ tenantId }: { tenantId: number }) {
         description={tenant.data ? `Plan: ${tenant.data.plan}` : undefined}
       />
       <SimpleGrid cols={{ base: 1, xs: 2, md: 3, lg: 6 }} mb="md">
-        {can(me, 'usage:read') && (
+        {can(me, 'campaigns:read') && (
           <>
-            <Kpi label="Messages sent today" value={formatNumber(today?.messages_sent ?? 0)} loading={usage.isPending} />
             <Kpi
-              label="API calls (30 days)"
-              value={formatNumber(usage.data?.total_api_calls)}
-              hint={tenant.data ? `on the ${tenant.data.plan} plan` : undefined}
-              loading={usage.isPending}
+              label="Messages sent today"
+              value={formatNumber(overview.data?.messages_sent_today)}
+              hint={overview.data ? `since midnight ${overview.data.timezone}` : undefined}
+              loading={overview.isPending}
+            />
+            <Kpi
+              label="Delivery rate"
+              value={formatPercent(overview.data?.rates.delivery_rate)}
+              hint={totals ? `${formatNumber(totals.delivered)} of ${formatNumber(totals.sent)} sent` : undefined}
+              loading={overview.isPending}
+            />
+            <Kpi
+              label="Read rate"
+              value={formatPercent(overview.data?.rates.read_rate)}
+              hint={totals ? `${formatNumber(totals.read)} of ${formatNumber(totals.delivered)} delivered` : undefined}
+              loading={overview.isPending}
+            />
+            <Kpi
+              label="Running campaigns"
+              value={formatNumber(overview.data?.campaigns.running)}
+              hint={overview.data ? `${overview.data.campaigns.scheduled} scheduled · ${overview.data.campaigns.paused} paused` : undefined}
+              loading={overview.isPending}
             />
           </>
+        )}
+        {can(me, 'usage:read') && (
+          <Kpi
+            label="API calls (30 days)"
+            value={formatNumber(usage.data?.total_api_calls)}
+            hint={tenant.data ? `on the ${tenant.data.plan} plan` : undefined}
+            loading={usage.isPending}
+          />
         )}
         {can(me, 'conversations:read') && (
           <>
@@ -118,6 +160,24 @@ function TenantHome({ tenantId }: { tenantId: number }) {
             </Title>
             <QueryState isPending={usage.isPending} error={usage.error} isEmpty={chart.length === 0} empty="No usage recorded yet.">
               <AreaChart h={220} data={chart} dataKey="date" series={[{ name: 'Messages', color: 'teal.6' }, { name: 'API calls', color: 'blue.5' }]} curveType="monotone" />
+            </QueryState>
+          </Card>
+        )}
+        {can(me, 'usage:read') && (
+          <Card withBorder role="region" aria-label="Usage vs plan">
+            <Title order={4} mb="sm">
+              Usage vs plan{usage.data ? ` (${usage.data.plan})` : ''}
+            </Title>
+            <QueryState isPending={usage.isPending} error={usage.error}>
+              {usage.data && (
+                <Stack gap="sm">
+                  <QuotaBar label="API calls this month" used={usage.data.used_this_month.api_calls} limit={usage.data.limits.api_calls} />
+                  <QuotaBar label="Messages this month" used={usage.data.used_this_month.messages} limit={usage.data.limits.messages} />
+                  <Text size="xs" c="dimmed">
+                    Counted since {usage.data.month_start} (UTC). Ask the platform admin to change plans.
+                  </Text>
+                </Stack>
+              )}
             </QueryState>
           </Card>
         )}
