@@ -102,6 +102,10 @@ class CampaignEnrollment(IdMixin, TenantMixin, Base):
         Index("ix_progress_contact", "tenant_id", "contact_id"),
     )
 
+    # Tenant-owned like every table, but without a foreign key and index of its own: the campaign's cascade
+    # already removes these rows with their tenant, and the unique key leads with tenant_id. Starting a
+    # campaign enrols 100,000 contacts in one INSERT, where each per-row key check costs ~10 % of it.
+    tenant_id: Mapped[int] = mapped_column(BigId)
     campaign_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
     status: Mapped[EnrollmentStatus] = mapped_column(str_enum(EnrollmentStatus), default=EnrollmentStatus.active)
