@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -250,6 +251,13 @@ def _linked_number(stack: Stack, admin: Actor) -> dict[str, Any]:
     qr = _get(stack, admin, f"/whatsapp/qr?number_id={number['id']}")
     assert qr["status"] == "qr", stack.gateway.log()
     assert qr["qr"].startswith("data:image/png;base64,")
+    # Instead of scanning, the phone may type a pairing code the gateway asks WhatsApp for.
+    pairing = stack.client.post(
+        "/api/v1/whatsapp/pairing-code", json={"phone": "+1 415 555 2671", "number_id": number["id"]},
+        headers=admin.headers,
+    )  # fmt: skip
+    assert pairing.status_code == 200, pairing.text
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", pairing.json()["code"])
     eventually(lambda: _get(stack, admin, f"/whatsapp/numbers/{number['id']}")["status"] == "connected")
     return number
 

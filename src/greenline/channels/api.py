@@ -14,6 +14,8 @@ from greenline.channels.schemas import (
     BulkSendResult,
     CheckContactOut,
     ConnectionOut,
+    PairingOut,
+    PairingRequest,
     QrOut,
     SenderCreate,
     SenderOut,
@@ -94,6 +96,13 @@ def get_qr(session: SessionDep, runtime: RuntimeDep, _: CanManage, number_id: Nu
         raise Conflict("only linked-device numbers log in with a QR code")
     state = service.refresh_connection(session, runtime, sender)
     return QrOut(number_id=sender.id, status=str(state["status"]), qr=state.get("qr"))
+
+
+@router.post("/pairing-code", response_model=PairingOut, responses=responses(401, 403, 404, 409, 422))
+def request_pairing_code(session: SessionDep, runtime: RuntimeDep, _: CanManage, body: PairingRequest) -> PairingOut:
+    """A code to link a linked-device number by typing it on the phone instead of scanning the QR."""
+    sender = service.get_sender(session, body.number_id)
+    return PairingOut(number_id=sender.id, code=service.pairing_code(session, runtime, sender, body.phone))
 
 
 @router.post("/logout", response_model=ConnectionOut, responses=responses(401, 403, 404, 502))

@@ -118,6 +118,15 @@ class BaileysChannel:
             qr = (await self._request("GET", "/auth/qr")).get("qrDataUrl")
         return ConnectionState(status=str(status.get("status", "connecting")), detail=status.get("me"), qr=qr)
 
+    async def pairing_code(self, phone: str) -> str:
+        """An 8-character code to type on the phone (WhatsApp > Linked devices > Link with phone number)."""
+        try:
+            data = await self._request("POST", "/auth/pairing-code", {"phone": phone})
+        except SessionNotStarted:
+            await self.start()
+            data = await self._request("POST", "/auth/pairing-code", {"phone": phone})
+        return str(data["code"])
+
     async def start(self) -> None:
         await self._request("POST", "/sessions", {"sessionId": self.session_id})
 

@@ -122,6 +122,16 @@ class QrOut(BaseModel):
     qr: str | None = Field(description="PNG data URL of the QR code to scan in WhatsApp > Linked devices")
 
 
+class PairingRequest(BaseModel):
+    phone: Phone = Field(description="The number being linked, as on the phone that will type the code")
+    number_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+
+class PairingOut(BaseModel):
+    number_id: int
+    code: str = Field(description="Type it in WhatsApp > Linked devices > Link with phone number instead")
+
+
 class SendRequest(BaseModel):
     to: Phone
     text: Annotated[str, StringConstraints(max_length=4096)] | None = None

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from greenline.channels import registry, sending
+from greenline.channels.baileys import BaileysChannel
 from greenline.channels.base import SendError
 from greenline.channels.schemas import (
     BulkSendRequest,
@@ -179,6 +180,22 @@ def refresh_connection(session: Session, runtime: Runtime, sender: SenderNumber)
         sender.messaging_limit = state.messaging_limit
     return {"status": state.status, "detail": state.detail, "qr": state.qr,
             "quality_rating": state.quality_rating, "messaging_limit": state.messaging_limit}  # fmt: skip
+
+
+def pairing_code(session: Session, runtime: Runtime, sender: SenderNumber, raw_phone: str) -> str:
+    """Ask the gateway for a pairing code: linking by phone number instead of scanning the QR."""
+    if sender.channel != ChannelType.baileys:
+        raise Conflict("only linked-device numbers log in with a pairing code")
+    phone = _phone(session, raw_phone, "phone")
+    channel = registry.channel_for(runtime, sender)
+    assert isinstance(channel, BaileysChannel)
+    try:
+        code: str = run(channel.pairing_code(phone))
+    except SendError as exc:
+        raise AppError(
+            f"the gateway refused the pairing code: {exc.message}", status=409, code="pairing_refused"
+        ) from None
+    return code
 
 
 def logout(session: Session, runtime: Runtime, sender: SenderNumber) -> None:

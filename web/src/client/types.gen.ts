@@ -2785,6 +2785,38 @@ export type PageWebhookEndpointOut = {
 };
 
 /**
+ * PairingOut
+ */
+export type PairingOut = {
+    /**
+     * Number Id
+     */
+    number_id: number;
+    /**
+     * Code
+     *
+     * Type it in WhatsApp > Linked devices > Link with phone number instead
+     */
+    code: string;
+};
+
+/**
+ * PairingRequest
+ */
+export type PairingRequest = {
+    /**
+     * Phone
+     *
+     * The number being linked, as on the phone that will type the code
+     */
+    phone: string;
+    /**
+     * Number Id
+     */
+    number_id?: number | null;
+};
+
+/**
  * Permission
  */
 export type Permission = 'tenant:read' | 'tenant:write' | 'users:read' | 'users:write' | 'api_keys:manage' | 'usage:read' | 'contacts:read' | 'contacts:write' | 'campaigns:read' | 'campaigns:write' | 'conversations:read' | 'conversations:write' | 'leads:read' | 'leads:write' | 'whatsapp:read' | 'whatsapp:send' | 'whatsapp:manage' | 'webhooks:manage';
@@ -9270,6 +9302,47 @@ export type GetQrResponses = {
 };
 
 export type GetQrResponse = GetQrResponses[keyof GetQrResponses];
+
+export type RequestPairingCodeData = {
+    body: PairingRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v1/whatsapp/pairing-code';
+};
+
+export type RequestPairingCodeErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Forbidden
+     */
+    403: ErrorResponse;
+    /**
+     * Not Found
+     */
+    404: ErrorResponse;
+    /**
+     * Conflict
+     */
+    409: ErrorResponse;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorResponse;
+};
+
+export type RequestPairingCodeError = RequestPairingCodeErrors[keyof RequestPairingCodeErrors];
+
+export type RequestPairingCodeResponses = {
+    /**
+     * Successful Response
+     */
+    200: PairingOut;
+};
+
+export type RequestPairingCodeResponse = RequestPairingCodeResponses[keyof RequestPairingCodeResponses];
 
 export type WhatsappLogoutData = {
     body?: never;

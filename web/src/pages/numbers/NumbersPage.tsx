@@ -33,7 +33,14 @@ import { z } from 'zod';
 import { invalidateOps } from '../../api/invalidate';
 import { useMe } from '../../auth/AuthProvider';
 import type { ChannelType, SenderCreate, SenderOut } from '../../client';
-import { createNumberMutation, deleteNumberMutation, getQrOptions, listNumbersOptions, updateNumberMutation } from '../../client/@tanstack/react-query.gen';
+import {
+  createNumberMutation,
+  deleteNumberMutation,
+  getQrOptions,
+  listNumbersOptions,
+  requestPairingCodeMutation,
+  updateNumberMutation,
+} from '../../client/@tanstack/react-query.gen';
 import { PageHeader } from '../../components/PageHeader';
 import { QueryState } from '../../components/QueryState';
 import { errorMessage } from '../../lib/errors';
@@ -360,7 +367,44 @@ function QrPanel({ numberId, onConnected }: { numberId: number; onConnected: () 
         <Text size="sm" c="dimmed" ta="center">
           Open WhatsApp on your phone › Settings › Linked devices › Link a device, and scan this code. It refreshes by itself. Status: {status ?? '…'}
         </Text>
+        <PairingCode numberId={numberId} />
       </Stack>
     </QueryState>
+  );
+}
+
+/** Linking without a camera: WhatsApp shows "Link with phone number instead" and asks for this code. */
+function PairingCode({ numberId }: { numberId: number }) {
+  const [phone, setPhone] = useState('');
+  const pairing = useMutation(requestPairingCodeMutation());
+  return (
+    <Stack gap="xs" w="100%">
+      <Group align="end" wrap="nowrap">
+        <TextInput
+          label="Or link with the phone number"
+          placeholder="+1 415 555 2671"
+          value={phone}
+          onChange={(event) => setPhone(event.currentTarget.value)}
+          style={{ flex: 1 }}
+        />
+        <Button
+          variant="light"
+          loading={pairing.isPending}
+          disabled={!phone.trim()}
+          onClick={() => pairing.mutate({ body: { phone, number_id: numberId } })}
+        >
+          Get pairing code
+        </Button>
+      </Group>
+      {pairing.error && <Alert color="red">{errorMessage(pairing.error)}</Alert>}
+      {pairing.data && (
+        <Alert color="teal" title="Type this code on the phone">
+          <Text ff="monospace" fz="xl" fw={700} aria-label="Pairing code">
+            {pairing.data.code}
+          </Text>
+          WhatsApp › Settings › Linked devices › Link a device › Link with phone number instead.
+        </Alert>
+      )}
+    </Stack>
   );
 }
