@@ -7,9 +7,9 @@ are kept in `unmatched_statuses` for reconciliation (the webhook can beat our ow
 
 Each status that moves a message forward is a `message.status` tenant webhook event, but only for a
 tenant with an active endpoint subscribed to it: the endpoints are read once per batch, and a tenant
-without one pays nothing beyond that read. When someone listens, the batch's messages are locked first
-(in id order), so the transitions computed here are exactly those the UPDATEs make, whatever another
-processor does meanwhile; the events are then written with one INSERT.
+without one pays nothing beyond that read. The batch's messages are locked first, in id order (on
+PostgreSQL), so the transitions computed here are exactly those the UPDATEs make whatever another
+processor does meanwhile, and concurrent batches never deadlock; the events are written with one INSERT.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def apply_statuses(
         return Applied(0, 0)
     table = cast(Table, Message.__table__)
     endpoints = webhooks.subscribed_endpoints(session, WebhookEventType.message_status)
-    known = _known_messages(session, tenant_id, {u.provider_message_id for u in usable}, lock=bool(endpoints))
+    # Locked in id order up front: every later statement of this batch touches only these rows, so two
+    # processors applying overlapping batches queue behind each other instead of deadlocking.
+    known = _known_messages(session, tenant_id, {u.provider_message_id for u in usable}, lock=True)
     current = {row.id: row.status for rows in known.values() for row in rows}
     events: list[tuple[Mapping[str, Any], dt.datetime]] = []
     for status, (replaceable, column) in _TRANSITIONS.items():
