@@ -7,6 +7,7 @@ leaves the campaign jobs alone (`HandDriven`), so no background dispatcher races
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from greenline.campaigns import dispatcher, tasks
@@ -62,12 +63,31 @@ class Replay:
 
     def advance(self, seconds: float) -> None:
         """Let simulated time pass and apply every webhook the simulator emitted meanwhile."""
-        from greenline.inbound.service import process_pending
-
         if seconds:
             self.network.advance(seconds)
-        while process_pending(self.runtime):
-            pass
+        self.settle()
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Apply every stored webhook, including a batch the background processor is still applying."""
+        from sqlalchemy import func, select
+
+        from greenline.core.db import unscoped
+        from greenline.inbound.service import process_pending
+        from greenline.models import InboundEvent
+
+        deadline = time.monotonic() + timeout
+        while True:
+            while process_pending(self.runtime):
+                pass
+            with self.runtime.task_session() as session, unscoped(session):
+                waiting = session.scalar(
+                    select(func.count())
+                    .select_from(InboundEvent)
+                    .where(InboundEvent.processed_at.is_(None), InboundEvent.error.is_(None))
+                )
+            if not waiting or time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
 
     def release(self) -> None:
         """Give the runtime its own runner back and drop the replay's simulated network and clock."""
