@@ -373,7 +373,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "apply_timeout_s": args.apply_timeout,
             "payload": "one Cloud API `delivered` status per POST, X-Hub-Signature-256 signed",
             "server": f"greenline serve --workers {args.workers} (uvicorn + uvloop + httptools; embedded mode: each"
-            " worker has its own group-commit writer and processor thread)",
+            " worker has its own group-commit writers; one inbound processor process applies the events)",
             "client": f"raw HTTP/1.1 keep-alive, {args.concurrency} connections, one process, "
             + ("uvloop" if loop else "asyncio")
             + f"; closed loop, then open loop at {args.rate:g}/s",

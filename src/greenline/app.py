@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -41,7 +40,6 @@ from greenline.webhooks.api import router as webhooks_router
 from greenline.webui import install_webui
 from greenline.wiring import make_runtime
 
-PUSH_INTERVAL_SECONDS = 2.0
 log = structlog.get_logger(__name__)
 
 
@@ -68,21 +66,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-def _start_meter_pusher(runtime: Runtime) -> threading.Event:
-    """Move buffered usage counts to the shared store every few seconds."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(PUSH_INTERVAL_SECONDS):
-            try:
-                runtime.meter.push()
-            except Exception:  # noqa: BLE001 - a Redis hiccup must not kill the pusher; counts stay buffered
-                log.warning("usage.push_failed")
-
-    threading.Thread(target=loop, name="greenline-usage-push", daemon=True).start()
-    return stop
-
-
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -91,7 +74,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.runner.start()
-        stop_pusher = _start_meter_pusher(runtime)
+        stop_pusher = usage.start_meter_pusher(runtime)
         try:
             yield
         finally:

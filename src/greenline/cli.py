@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -17,17 +18,35 @@ console = Console()
 
 
 def _serve(host: str | None, port: int | None, settings: Settings | None = None, workers: int = 1) -> None:
-    settings = settings or get_settings()
-    host, port = host or settings.host, port or settings.port
-    if workers > 1:
-        if not settings.is_postgres:
-            raise typer.BadParameter("several workers need PostgreSQL (SQLite has one writer)", param_hint="--workers")
-        # Each worker process builds its own app and runtime from the environment.
-        uvicorn.run("greenline.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
-        return
-    from greenline.app import create_app
+    from greenline.core.logging import configure_logging
+    from greenline.inbound.standalone import ProcessorProcess, uses_processor_process
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)  # the supervisor's own lines
+    host, port = host or settings.host, port or settings.port
+    if workers > 1 and not settings.is_postgres:
+        raise typer.BadParameter("several workers need PostgreSQL (SQLite has one writer)", param_hint="--workers")
+    processor: ProcessorProcess | None = None
+    if uses_processor_process(settings):
+        # Stored events are applied in a process of their own, so the web processes' event loops never
+        # wait for the processor's GIL (see inbound/standalone.py).
+        settings = settings.model_copy(update={"inbound_processor": "process"})
+        os.environ["GREENLINE_INBOUND_PROCESSOR"] = "process"  # for workers, which read the environment
+        processor = ProcessorProcess(settings)
+        processor.start()
+    try:
+        if workers > 1:
+            # Each worker process builds its own app and runtime from the environment.
+            uvicorn.run(
+                "greenline.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None
+            )
+            return
+        from greenline.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    finally:
+        if processor is not None:
+            processor.stop()
 
 
 @app.command()

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     simulator_seed: int = 7
     simulator_speed: float = 1.0  # >1 makes simulated time pass faster
     inbound_batch_size: int = 500
+    # Embedded mode: where stored events are applied. `thread`: in each web process. `process`: in one
+    # processor process that `greenline serve` starts on PostgreSQL (the web processes only store them).
+    inbound_processor: Literal["thread", "process"] = "thread"
     demo_traffic: bool = False  # simulated customers write to the demo's simulated numbers
 
     # Campaign engine

@@ -36,7 +36,9 @@ GATHER_SECONDS = 0.2  # the processor thread's pause after a wake-up
 def event_store(runtime: Runtime) -> EventStore:
     store = runtime.services.get("inbound_store")
     if store is None:
-        store = EventStore(runtime.db, on_stored=lambda: wake_processor(runtime))
+        # With a processor process there is nobody here to wake: the writers only store.
+        separate = runtime.settings.inbound_processor == "process" and not runtime.settings.scale_mode
+        store = EventStore(runtime.db, on_stored=None if separate else lambda: wake_processor(runtime))
         runtime.services["inbound_store"] = store
     assert isinstance(store, EventStore)
     return store
@@ -195,13 +197,18 @@ def _process_one_by_one(runtime: Runtime, ids: list[int]) -> int:
 
 
 class Processor:
-    """Processes stored events on a background thread, woken by each committed intake batch."""
+    """Applies stored events on a background thread: woken by each committed intake batch, or polling.
 
-    def __init__(self, runtime: Runtime) -> None:
+    In a web process it is woken by the event store and looks anyway every `idle_wait` seconds; in the
+    processor process (standalone.py) nothing wakes it, so it polls every GATHER_SECONDS.
+    """
+
+    def __init__(self, runtime: Runtime, idle_wait: float = 1.0) -> None:
         self.runtime = runtime
+        self.idle_wait = idle_wait
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="greenline-inbound", daemon=True)
+        self._thread = threading.Thread(target=self.run, name="greenline-inbound", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -212,12 +219,13 @@ class Processor:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
-    def _loop(self) -> None:
+    def run(self) -> None:
         limit = self.runtime.settings.inbound_batch_size
         while not self._stop.is_set():
-            self._wake.wait(timeout=1.0)
+            self._wake.wait(timeout=self.idle_wait)
             self._wake.clear()
             try:
                 done = limit
@@ -235,6 +243,8 @@ def wake_processor(runtime: Runtime) -> None:
     if runtime.settings.scale_mode:
         runtime.runner.submit("inbound.process", {})
         return
+    if runtime.settings.inbound_processor == "process":
+        return  # the processor process (standalone.py) polls; this process only stores events
     processor = runtime.services.get("inbound_processor")
     if processor is None:
         processor = Processor(runtime)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from typing import TYPE_CHECKING
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -16,7 +19,28 @@ from greenline.models import Tenant, UsageRecord
 from greenline.tenants.plans import limits_of
 from greenline.usage.schemas import MonthUsage, UsageDay, UsageStats, UsageVsPlan
 
+if TYPE_CHECKING:
+    from greenline.core.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
 METRICS = ("api_calls", "messages_sent")
+PUSH_INTERVAL_SECONDS = 2.0
+
+
+def start_meter_pusher(runtime: Runtime) -> threading.Event:
+    """Move this process's buffered usage counts to the shared store every few seconds; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(PUSH_INTERVAL_SECONDS):
+            try:
+                runtime.meter.push()
+            except Exception:  # noqa: BLE001 - a Redis hiccup must not kill the pusher; counts stay buffered
+                log.warning("usage.push_failed")
+
+    threading.Thread(target=loop, name="greenline-usage-push", daemon=True).start()
+    return stop
 
 
 def record(meter: PendingMeter, tenant_id: int, metric: str, amount: int = 1, day: dt.date | None = None) -> None:
