@@ -1,12 +1,21 @@
-"""Expiring counters for rate limits and buffered usage: in memory, or shared through Redis."""
+"""Expiring counters for rate limits and buffered usage: in memory, or shared through Redis or PostgreSQL.
+
+Memory is right only when one process does all the counting (SQLite: one process). Redis (scale
+mode) and PostgreSQL (embedded mode on PostgreSQL, where `serve` runs web workers and an inbound
+processor process) share them between processes, so a quota is one quota however many count it.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
 
+import psycopg
 import redis
+from psycopg import sql
 
 
 class Counters(Protocol):
@@ -135,6 +144,121 @@ class RedisCounters:
 
     def ping(self) -> bool:
         return bool(self.client.ping())
+
+
+class PostgresCounters:
+    """Counters shared by every process on one PostgreSQL database (embedded mode without Redis).
+
+    One autocommit statement per call on a small pool of its own connections (no pre-ping, no ORM):
+    about one local round trip, 0.3 ms. Tables `shared_counters` and `pending_counts` are UNLOGGED.
+    """
+
+    _HIT = (
+        "INSERT INTO shared_counters AS c (key, value, expires_at)"
+        " VALUES (%(key)s, %(amount)s, now() + make_interval(secs => %(window)s))"
+        " ON CONFLICT (key) DO UPDATE SET"
+        " value = CASE WHEN c.expires_at > now() THEN c.value + excluded.value ELSE excluded.value END,"
+        " expires_at = CASE WHEN c.expires_at > now() THEN c.expires_at ELSE excluded.expires_at END"
+        " RETURNING value, ceil(extract(epoch FROM expires_at - now()))::int"
+    )
+    _PEEK = (
+        "SELECT value, ceil(extract(epoch FROM expires_at - now()))::int FROM shared_counters"
+        " WHERE key = %s AND expires_at > now()"
+    )
+    _ADD_PENDING = (
+        "INSERT INTO pending_counts AS p (bucket, field, value)"
+        " SELECT %s, f, v FROM unnest(%s::text[], %s::bigint[]) AS t(f, v)"
+        " ON CONFLICT (bucket, field) DO UPDATE SET value = p.value + excluded.value"
+    )
+    PURGE_EVERY = 1000  # hits between deletions of expired counters
+    KEEP_IDLE = 4
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._hits = 0
+
+    @classmethod
+    def for_url(cls, url: str, role: str | None = None) -> PostgresCounters:
+        """`url` in libpq form (postgresql://...); `role`: SET ROLE as the application's engine does."""
+
+        def connect() -> psycopg.Connection[Any]:
+            connection = psycopg.connect(url, autocommit=True)
+            if role:
+                connection.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+            return connection
+
+        return cls(connect)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is None or connection.closed:
+            connection = self._connect()
+        try:
+            yield connection
+        except BaseException:
+            connection.close()  # its state is unknown: never reuse it
+            raise
+        with self._lock:
+            if len(self._idle) < self.KEEP_IDLE:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def _run(self, query: str, params: Any) -> list[tuple[Any, ...]]:
+        try:
+            return self._execute(query, params)
+        except psycopg.OperationalError:
+            # Most likely a pooled connection the server closed meanwhile (restart, idle timeout), on
+            # which the statement never ran: one retry on a new connection.
+            return self._execute(query, params)
+
+    def _execute(self, query: str, params: Any) -> list[tuple[Any, ...]]:
+        with self._connection() as connection:
+            cursor = connection.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def hit(self, key: str, window_seconds: int, amount: int = 1) -> tuple[int, int]:
+        self._hits += 1  # not locked: an occasional missed or extra purge is harmless
+        if self._hits % self.PURGE_EVERY == 0:
+            self._run("DELETE FROM shared_counters WHERE expires_at < now() - interval '1 minute'", ())
+        [(count, ttl)] = self._run(self._HIT, {"key": key, "amount": amount, "window": window_seconds})
+        return int(count), max(1, int(ttl))
+
+    def peek(self, key: str) -> tuple[int, int]:
+        rows = self._run(self._PEEK, (key,))
+        if not rows:
+            return 0, 0
+        count, ttl = rows[0]
+        return int(count), max(1, int(ttl))
+
+    def reset(self, key: str) -> None:
+        self._run("DELETE FROM shared_counters WHERE key = %s", (key,))
+
+    def add_pending(self, bucket: str, amounts: dict[str, int]) -> None:
+        if amounts:
+            self._run(self._ADD_PENDING, (bucket, list(amounts), list(amounts.values())))
+
+    def drain_pending(self, bucket: str) -> dict[str, int]:
+        # One DELETE ... RETURNING: a concurrent add lands either in this drain or in a new row.
+        rows = self._run("DELETE FROM pending_counts WHERE bucket = %s RETURNING field, value", (bucket,))
+        return {str(field): int(value) for field, value in rows}
+
+    def read_pending(self, bucket: str) -> dict[str, int]:
+        rows = self._run("SELECT field, value FROM pending_counts WHERE bucket = %s", (bucket,))
+        return {str(field): int(value) for field, value in rows}
+
+    def ping(self) -> bool:
+        return self._run("SELECT 1", ()) == [(1,)]
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
 
 
 class PendingMeter:

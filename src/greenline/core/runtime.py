@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from greenline.config import Settings
@@ -14,6 +15,7 @@ from greenline.core.counters import (
     Counters,
     MemoryCounters,
     PendingMeter,
+    PostgresCounters,
     RedisCounters,
 )
 from greenline.core.crypto import SecretBox
@@ -62,11 +64,20 @@ class Runtime:
     def close(self) -> None:
         self.stop_services()
         self.runner.stop()
+        close_counters = getattr(self.counters, "close", None)
+        if callable(close_counters):
+            close_counters()
         self.db.dispose()
 
 
 def make_counters(settings: Settings) -> Counters:
-    return RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
+    """Redis in scale mode; PostgreSQL when the embedded server runs several processes on it; else memory."""
+    if settings.redis_url:
+        return RedisCounters(settings.redis_url)
+    if settings.is_postgres:
+        url = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresCounters.for_url(url, settings.db_app_role)
+    return MemoryCounters()
 
 
 USAGE_BUCKET = "usage:pending"

@@ -37,7 +37,7 @@ from greenline.models.contact import (
 from greenline.models.conversation import Conversation, ConversationNote, Message, Reply
 from greenline.models.lead import Lead, LeadStatusChange
 from greenline.models.tenant import Tenant, TenantUser
-from greenline.models.usage import UsageRecord
+from greenline.models.usage import PendingCount, SharedCounter, UsageRecord
 from greenline.models.user import User
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "LeadStatusChange",
     "Message",
     "MessageTemplate",
+    "PendingCount",
     "PhoneNumber",
     "QualityRating",
     "RefreshToken",
@@ -70,6 +71,7 @@ __all__ = [
     "Segment",
     "SenderNumber",
     "SenderStatus",
+    "SharedCounter",
     "Tenant",
     "TenantRole",
     "TenantUser",
