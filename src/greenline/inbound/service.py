@@ -9,7 +9,9 @@ claimed with SKIP LOCKED on PostgreSQL, so several workers never apply the same 
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -33,12 +35,55 @@ MAX_ATTEMPTS = 5
 GATHER_SECONDS = 0.2  # the processor thread's pause after a wake-up
 
 
+class Throttled:
+    """Runs `action` at most once per `interval`; calls inside an interval share one run at its end.
+
+    Every call is followed by a run that starts no earlier than the call, so nothing waits for a sweep.
+    """
+
+    def __init__(self, action: Callable[[], None], interval: float) -> None:
+        self.action = action
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._next = 0.0  # monotonic time before which calls are deferred
+        self._deferred = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now >= self._next:
+                self._next = now + self.interval
+            elif self._deferred:
+                return  # the run already scheduled starts after this call
+            else:
+                self._deferred = True
+                timer = threading.Timer(self._next - now, self._run_deferred)
+                timer.daemon = True
+                timer.start()
+                return
+        self.action()
+
+    def _run_deferred(self) -> None:
+        with self._lock:
+            self._deferred = False
+            self._next = time.monotonic() + self.interval
+        self.action()
+
+
 def event_store(runtime: Runtime) -> EventStore:
     store = runtime.services.get("inbound_store")
     if store is None:
-        # With a processor process there is nobody here to wake: the writers only store.
-        separate = runtime.settings.inbound_processor == "process" and not runtime.settings.scale_mode
-        store = EventStore(runtime.db, on_stored=None if separate else lambda: wake_processor(runtime))
+        def wake() -> None:
+            wake_processor(runtime)
+
+        on_stored: Callable[[], None] | None = wake
+        if runtime.settings.scale_mode:
+            # One Celery message per GATHER_SECONDS, not one per committed batch (hundreds per second
+            # under load): the job applies everything stored when it runs.
+            on_stored = Throttled(wake, GATHER_SECONDS)
+        elif runtime.settings.inbound_processor == "process":
+            on_stored = None  # the processor process polls: there is nobody here to wake
+        store = EventStore(runtime.db, on_stored=on_stored)
         runtime.services["inbound_store"] = store
     assert isinstance(store, EventStore)
     return store
