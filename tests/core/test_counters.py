@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -61,6 +62,14 @@ def test_a_window_starts_again_after_it_expires(counters: Counters) -> None:
     time.sleep(1.1)
     assert counters.peek("w") == (0, 0)
     assert counters.hit("w", 1) == (1, 1)
+
+
+def test_concurrent_hits_are_all_counted(counters: Counters) -> None:
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda _: [counters.hit("c", 60) for _ in range(25)], range(16)))
+    assert counters.peek("c")[0] == 400
+    if isinstance(counters, PostgresCounters):
+        assert len(counters._idle) <= PostgresCounters.MAX_CONNECTIONS  # callers queued, no connection churn
 
 
 def test_pending_totals_drain_atomically(counters: Counters) -> None:

@@ -171,12 +171,13 @@ class PostgresCounters:
         " ON CONFLICT (bucket, field) DO UPDATE SET value = p.value + excluded.value"
     )
     PURGE_EVERY = 1000  # hits between deletions of expired counters
-    KEEP_IDLE = 4
+    MAX_CONNECTIONS = 4  # per process
 
     def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
         self._connect = connect
         self._lock = threading.Lock()
         self._idle: list[psycopg.Connection[Any]] = []
+        self._slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
         self._hits = 0
 
     @classmethod
@@ -193,20 +194,20 @@ class PostgresCounters:
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._lock:
-            connection = self._idle.pop() if self._idle else None
-        if connection is None or connection.closed:
-            connection = self._connect()
-        try:
-            yield connection
-        except BaseException:
-            connection.close()  # its state is unknown: never reuse it
-            raise
-        with self._lock:
-            if len(self._idle) < self.KEEP_IDLE:
+        # At most MAX_CONNECTIONS in use; more callers wait for one (a statement takes a fraction of a
+        # millisecond) instead of opening and closing connections under load.
+        with self._slots:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None or connection.closed:
+                connection = self._connect()
+            try:
+                yield connection
+            except BaseException:
+                connection.close()  # its state is unknown: never reuse it
+                raise
+            with self._lock:
                 self._idle.append(connection)
-                return
-        connection.close()
 
     def _run(self, query: str, params: Any) -> list[tuple[Any, ...]]:
         try:

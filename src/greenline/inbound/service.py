@@ -73,6 +73,7 @@ class Throttled:
 def event_store(runtime: Runtime) -> EventStore:
     store = runtime.services.get("inbound_store")
     if store is None:
+
         def wake() -> None:
             wake_processor(runtime)
 
