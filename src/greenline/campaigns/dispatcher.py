@@ -44,6 +44,7 @@ from greenline.channels.errors import Retry, pair_rate_backoff_seconds
 from greenline.channels.sending import react_to_number_error
 from greenline.core import clock
 from greenline.core.runtime import Runtime
+from greenline.inbound.statuses import adopt_unmatched
 from greenline.models import (
     Campaign,
     CampaignStatus,
@@ -411,6 +412,9 @@ def record(session: Session, tenant_id: int, outcomes: Outcomes) -> None:
     _requeue(session, outcomes.unsent)
     stats.bump(session, tenant_id, {key: dict(c) for key, c in outcomes.counts.items()})
     stats.bump_errors(session, tenant_id, outcomes.codes)
+    if outcomes.unknown:
+        # A timed-out send that reached WhatsApp may already have statuses waiting for it (by our id).
+        adopt_unmatched(session, tenant_id, [row["mid"] for row in outcomes.unknown])
 
 
 def _record_sent_pg(session: Session, sent: list[dict[str, Any]]) -> None:

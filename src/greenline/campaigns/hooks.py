@@ -146,3 +146,9 @@ def enrol_tagged_contact(session: Session, data: dict[str, Any]) -> None:
 @events.on("messages.statuses_applied")
 def count_status_milestones(session: Session, data: dict[str, Any]) -> None:
     stats.tally_statuses(session, int(data["tenant_id"]), data["provider_message_ids"])
+
+
+@events.on("messages.adopted")
+def uncount_unknown(session: Session, data: dict[str, Any]) -> None:
+    """Campaign messages whose lost send outcome WhatsApp reported after all are no longer `unknown`."""
+    stats.untally_unknown(session, int(data["tenant_id"]), data["message_ids"])

@@ -111,6 +111,21 @@ def tally_statuses(session: Session, tenant_id: int, provider_message_ids: Seque
             bump_errors(session, tenant_id, Counter((c, s, e or "unknown") for c, s, e in rows))
 
 
+def untally_unknown(session: Session, tenant_id: int, message_ids: Sequence[int]) -> None:
+    """Take adopted messages off their steps' `unknown` counters (their statuses count them from now on)."""
+    rows = session.execute(
+        select(Message.campaign_id, Message.campaign_step_id).where(
+            Message.tenant_id == tenant_id, Message.id.in_(list(message_ids)), Message.campaign_id.is_not(None)
+        )
+    ).all()
+    counts: dict[StepKey, dict[str, int]] = defaultdict(dict)
+    for campaign_id, step_id in rows:
+        if campaign_id is not None and step_id is not None:
+            slot = counts[(int(campaign_id), int(step_id))]
+            slot["unknown"] = slot.get("unknown", 0) - 1
+    bump(session, tenant_id, counts)
+
+
 def _latest_campaign_message(session: Session, contact_id: int, now: dt.datetime) -> int | None:
     return session.scalar(
         select(Message.id)

@@ -22,6 +22,7 @@ from greenline.core import clock
 from greenline.core.db import unscoped
 from greenline.core.jobs import registry
 from greenline.core.runtime import Runtime, get_runtime
+from greenline.inbound.statuses import adopt_unmatched
 from greenline.models import Campaign, CampaignStatus, CampaignStep, Message
 from greenline.models.campaign import DRIP_KINDS
 from greenline.models.enums import MessageStatus
@@ -65,15 +66,17 @@ def reap(session: Session, tenant_id: int, runtime: Runtime) -> int:
         )
         .values(status=MessageStatus.unknown.value, error_code="lease_expired",
                 error_message="the worker sending it stopped; WhatsApp has not confirmed it")
-        .returning(table.c.campaign_id, table.c.campaign_step_id)
+        .returning(table.c.id, table.c.campaign_id, table.c.campaign_step_id)
     ).all()  # fmt: skip
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    for campaign_id, step_id in rows:
+    for _, campaign_id, step_id in rows:
         slot = counts.setdefault((int(campaign_id), int(step_id)), {"unknown": 0})
         slot["unknown"] += 1
     stats.bump(session, tenant_id, counts)
     if rows:
         log.warning("campaigns.reaped", tenant_id=tenant_id, messages=len(rows))
+        # Statuses WhatsApp already reported for them (by our id) settle them now.
+        adopt_unmatched(session, tenant_id, [int(message_id) for message_id, _, _ in rows])
     return len(rows)
 
 

@@ -76,6 +76,7 @@ class StatusUpdate:
     recipient: str | None = None
     error_code: int | None = None
     error_message: str | None = None
+    client_ref: str | None = None  # our message id, echoed back (Cloud API `biz_opaque_callback_data`)
 
 
 @dataclass(frozen=True)

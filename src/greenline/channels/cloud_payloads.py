@@ -236,7 +236,9 @@ class _Parser:
         group = item.get("recipient_type") == "group"
         recipient = to_e164(item.get("recipient_participant_id" if group else "recipient_id"))
         occurred_at = self.time(where, item.get("timestamp"))
-        return StatusUpdate(wamid, status, occurred_at, recipient, error_code=code, error_message=message)
+        client_ref = _text(item.get("biz_opaque_callback_data"))
+        return StatusUpdate(wamid, status, occurred_at, recipient, error_code=code, error_message=message,
+                            client_ref=client_ref[:64] if client_ref else None)  # fmt: skip
 
     def message(self, where: str, item: dict[str, Any], names: dict[str, str]) -> IncomingMessage | None:
         wamid, kind, sender = _id(item.get("id")), _text(item.get("type")), to_e164(item.get("from"))

@@ -5,6 +5,11 @@ duplicate changes nothing, and `failed` only applies to a message not yet delive
 each transition are filled once (the first report wins). Statuses for message ids we do not know
 are kept in `unmatched_statuses` for reconciliation (the webhook can beat our own send call).
 
+A message whose send outcome was lost (`unknown`: the worker died mid-send or the call timed out)
+adopts the provider id of a status that names it by our own id (Cloud API `biz_opaque_callback_data`,
+which every send carries), if the status came through the same tenant's same sender number; statuses
+that arrived before it was marked `unknown` wait in `unmatched_statuses` with that id (`adopt_unmatched`).
+
 Each status that moves a message forward is a `message.status` tenant webhook event, but only for a
 tenant with an active endpoint subscribed to it: the endpoints are read once per batch, and a tenant
 without one pays nothing beyond that read. The batch's messages are locked first, in id order (on
@@ -58,6 +63,9 @@ def apply_statuses(
     # Locked in id order up front: every later statement of this batch touches only these rows, so two
     # processors applying overlapping batches queue behind each other instead of deadlocking.
     known = _known_messages(session, tenant_id, {u.provider_message_id for u in usable}, lock=True)
+    orphans = [u for u in usable if u.provider_message_id not in known and u.client_ref]
+    if orphans and sender_number_id is not None and (adopted := _adopt(session, tenant_id, sender_number_id, orphans)):
+        known.update(_known_messages(session, tenant_id, set(adopted), lock=True))
     current = {row.id: row.status for rows in known.values() for row in rows}
     events: list[tuple[Mapping[str, Any], dt.datetime]] = []
     for status, (replaceable, column) in _TRANSITIONS.items():
@@ -118,6 +126,7 @@ def apply_statuses(
                     "occurred_at": u.occurred_at,
                     "error_code": str(u.error_code) if u.error_code is not None else None,
                     "error_message": (u.error_message or "")[:500] or None,
+                    "client_ref": u.client_ref,
                     "created_at": utcnow(),
                 }
                 for u in unknown
@@ -144,6 +153,84 @@ def _known_messages(session: Session, tenant_id: int, ids: set[str], *, lock: bo
     for row in session.execute(stmt).all():
         known.setdefault(str(row.provider_message_id), []).append(cast("Row[Any]", row))
     return known
+
+
+def _adopt(session: Session, tenant_id: int, sender_number_id: int, updates: Sequence[StatusUpdate]) -> list[str]:
+    """Give `unknown` messages named by these statuses' `client_ref` their provider id; returns the ids adopted.
+
+    Only the tenant's own outbound messages sent from this number, still `unknown` and without a provider
+    id: a status can never take over a message that has one, or another number's or tenant's message.
+    """
+    claims: dict[int, tuple[str, dt.datetime | None]] = {}
+    for u in updates:
+        ref = u.client_ref or ""
+        if not ref.isdigit() or len(ref) > 18:
+            continue
+        provider_id, sent_at = claims.get(int(ref), (u.provider_message_id, None))
+        if provider_id != u.provider_message_id:
+            continue  # two provider ids for one message of ours: keep the first, the other stays unmatched
+        if u.status != "failed":  # a status other than failed means WhatsApp accepted it by then
+            sent_at = min(sent_at, u.occurred_at) if sent_at else u.occurred_at
+        claims[int(ref)] = (provider_id, sent_at)
+    if not claims:
+        return []
+    ids = list(
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.tenant_id == tenant_id,
+                Message.id.in_(claims),
+                Message.direction == Direction.outbound,
+                Message.sender_number_id == sender_number_id,
+                Message.status == MessageStatus.unknown,
+                Message.provider_message_id.is_(None),
+            )
+            .order_by(Message.id)
+            .with_for_update()
+        )
+    )
+    table = cast(Table, Message.__table__)
+    for message_id in ids:
+        provider_id, sent_at = claims[message_id]
+        session.execute(
+            update(table)
+            .where(table.c.id == message_id)
+            .values(provider_message_id=provider_id, sent_at=func.coalesce(table.c.sent_at, sent_at),
+                    error_code=None, error_message=None)
+        )  # fmt: skip
+    if ids:
+        # Campaign counters: these are no longer `unknown` (campaigns/hooks.py).
+        domain_events.emit(session, "messages.adopted", {"tenant_id": tenant_id, "message_ids": ids})
+    return [claims[message_id][0] for message_id in ids]
+
+
+def adopt_unmatched(session: Session, tenant_id: int, message_ids: Sequence[int]) -> int:
+    """Apply statuses that waited, unmatched, for these messages just marked `unknown`; returns how many."""
+    if not message_ids:
+        return 0
+    rows = session.execute(
+        select(
+            UnmatchedStatus.provider_message_id,
+            UnmatchedStatus.client_ref,
+            UnmatchedStatus.sender_number_id,
+            UnmatchedStatus.status,
+            UnmatchedStatus.occurred_at,
+        )
+        .where(
+            UnmatchedStatus.tenant_id == tenant_id,
+            UnmatchedStatus.client_ref.in_([str(i) for i in message_ids]),
+            UnmatchedStatus.resolved_at.is_(None),
+        )
+        .order_by(UnmatchedStatus.id)
+    ).all()
+    by_sender: dict[int, list[StatusUpdate]] = {}
+    for row in rows:
+        if row.sender_number_id is not None:
+            by_sender.setdefault(row.sender_number_id, []).append(
+                StatusUpdate(row.provider_message_id, row.status, row.occurred_at, client_ref=row.client_ref)
+            )
+    adopted = [pid for sender, updates in by_sender.items() for pid in _adopt(session, tenant_id, sender, updates)]
+    return reconcile_unmatched(session, tenant_id, adopted)
 
 
 def _event_data(message: Row[Any], update: StatusUpdate, sender_number_id: int | None) -> dict[str, Any]:
@@ -182,6 +269,7 @@ def reconcile_unmatched(session: Session, tenant_id: int, provider_message_ids: 
             occurred_at=r.occurred_at,
             error_code=int(r.error_code) if r.error_code and r.error_code.isdigit() else None,
             error_message=r.error_message,
+            client_ref=r.client_ref,
         )
         for r in rows
     ]

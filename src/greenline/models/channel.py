@@ -91,10 +91,15 @@ class UnmatchedStatus(IdMixin, TenantMixin, Base):
     """A status for a provider message id we do not know (yet): kept for reconciliation, never dropped."""
 
     __tablename__ = "unmatched_statuses"
-    __table_args__ = (Index("ix_unmatched_statuses_provider_id", "tenant_id", "provider_message_id"),)
+    __table_args__ = (
+        Index("ix_unmatched_statuses_provider_id", "tenant_id", "provider_message_id"),
+        Index("ix_unmatched_statuses_client_ref", "tenant_id", "client_ref"),
+    )
 
     sender_number_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sender_numbers.id", ondelete="SET NULL"))
     provider_message_id: Mapped[str] = mapped_column(String(128))
+    # Our message id as the provider echoed it: lets a message whose send outcome we lost adopt the status.
+    client_ref: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     occurred_at: Mapped[dt.datetime]
     error_code: Mapped[str | None] = mapped_column(String(32))
